@@ -1,0 +1,26 @@
+# The two commands of README.md. Both install what is missing first.
+BUILD ?= build
+CONFIG ?= var/a6auth.properties
+
+.PHONY: all deps configure build test run clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: configure
+	cmake --build $(BUILD) -j2
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j2
+
+run: build
+	scripts/dev-setup $(BUILD)/service/a6auth
+	$(BUILD)/service/a6auth serve --config $(CONFIG)
+
+clean:
+	rm -rf $(BUILD)

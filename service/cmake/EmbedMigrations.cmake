@@ -1,0 +1,17 @@
+# Writes a C++ source holding each migration file as a string, in the order given.
+# Inputs: OUT (file to write), NAME (array name), FILES (list of .sql files named NNNN_name.sql).
+set(content "// Generated from service/migrations by EmbedMigrations.cmake; do not edit.\n")
+string(APPEND content "#include \"store/Migrations.h\"\n\nnamespace a6::service {\n\n")
+string(APPEND content "const std::vector<Migration>& ${NAME}() {\n  static const std::vector<Migration> m = {\n")
+foreach(f IN LISTS FILES)
+  get_filename_component(base ${f} NAME_WE)
+  string(REGEX MATCH "^([0-9]+)_(.*)$" _ ${base})
+  if(NOT CMAKE_MATCH_1)
+    message(FATAL_ERROR "migration file name must be NNNN_name.sql: ${f}")
+  endif()
+  math(EXPR number "${CMAKE_MATCH_1} + 0")
+  file(READ ${f} sql)
+  string(APPEND content "    {${number}, \"${CMAKE_MATCH_2}\", R\"a6sql(${sql})a6sql\"},\n")
+endforeach()
+string(APPEND content "  };\n  return m;\n}\n\n}  // namespace a6::service\n")
+file(WRITE ${OUT} "${content}")

@@ -1,0 +1,176 @@
+// The persistence boundary. The event stream of each request is the source of truth; read
+// models (the request row, its attachments, users, keys) are written in the same transaction as
+// the events that change them, through one call: commit(). SQLite now, PostgreSQL later, both
+// behind this interface and one shared test suite.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "a6/core/Error.h"
+#include "a6/service/domain/Request.h"
+
+namespace a6::service {
+
+struct NewEvent {
+  std::string type;         // e.g. "created", "edited", "attachment_added"
+  std::string actor;        // user name, or "system"
+  std::string at;           // RFC 3339 UTC with milliseconds (a6::formatTimestamp)
+  std::string payloadJson;  // canonical JSON text, stored and hashed as is
+};
+
+struct StoredEvent {
+  std::int64_t globalSeq = 0;  // position in the whole store, strictly increasing
+  std::string streamId;
+  std::int64_t seq = 0;  // 1, 2, 3, … within the stream
+  std::string party;
+  std::string type;
+  std::string actor;
+  std::string at;
+  std::string payloadJson;
+  std::string prevHash;  // hex; 64 zeros for seq 1
+  std::string hash;      // hex; see audit/Chain.h
+};
+
+// The read model of one request: what GET /api/v1/requests/{id} shows, less its attachments.
+struct RequestRecord {
+  std::string id;
+  std::string party;         // ISO alpha-3 of the host Party that owns the record
+  std::string organisation;  // the applicant organisation (visibility of applicants)
+  std::string state;         // spine state, "draft" …
+  std::string stage;         // configured stage, "" when none
+  std::string workflowName;
+  int workflowVersion = 0;
+  std::int64_t version = 0;  // = seq of the stream's last event
+  std::string title;         // search column
+  std::string cooperativeApproachId;  // search column
+  std::string fieldsJson;    // RequestFields as the API's JSON object
+  std::optional<std::string> authorisationRef;
+  std::string createdAt;
+  std::string updatedAt;
+  std::string createdBy;
+};
+
+struct AttachmentRecord {
+  std::string requestId;
+  Attachment meta;
+};
+
+struct NewAttachment {
+  std::string requestId;
+  Attachment meta;
+  std::string bytes;  // the content; meta.sha256 and meta.size describe it
+};
+
+struct User {
+  std::string name;  // login, unique
+  std::vector<std::string> roles;
+  std::string organisation;
+  std::string displayName;
+  std::string email;
+  bool active = true;
+  std::string createdAt;
+  std::optional<std::string> passwordHash;  // for the portal's sign-in; absent: token only
+};
+
+struct ApiKey {
+  std::string id;        // key_…
+  std::string userName;
+  std::string keyHash;   // SHA-256 hex of the secret; the secret itself is never stored
+  std::string label;
+  std::string createdAt;
+  bool revoked = false;
+};
+
+// What an earlier write with the same Idempotency-Key answered.
+struct IdempotencyRecord {
+  std::string principal;    // user name
+  std::string key;          // the Idempotency-Key header
+  std::string fingerprint;  // SHA-256 hex of method, path and body
+  int status = 0;
+  std::string responseBody;
+  std::string location;  // "" when none
+  std::string etag;      // "" when none
+  std::string createdAt;
+};
+
+// One unit of work, written in one transaction or not at all.
+struct Commit {
+  std::string streamId;
+  std::string party;
+  std::int64_t expectedVersion = 0;  // the stream's current last seq; 0 for a new stream
+  std::vector<NewEvent> events;
+  std::optional<RequestRecord> request;  // upserted; its version must be expectedVersion + events.size()
+  std::vector<NewAttachment> attachments;
+  std::optional<User> user;      // upserted (by name)
+  std::optional<ApiKey> apiKey;  // upserted (by id)
+  std::optional<IdempotencyRecord> idempotency;  // inserted
+};
+
+struct RequestQuery {
+  std::optional<std::string> organisation;  // only this organisation's requests
+  std::optional<std::string> state;
+  std::optional<std::string> text;      // case-insensitive substring of title, organisation, CA id, id
+  std::optional<std::string> beforeId;  // cursor: only ids strictly less than this
+  int limit = 50;                       // 1..200
+};
+
+struct RequestPage {
+  std::vector<RequestRecord> items;     // newest (greatest id) first
+  std::optional<std::string> nextCursor;  // the last item's id when more remain
+};
+
+// The stream's version was not the expected one: someone else wrote first.
+class VersionConflict : public Error {
+ public:
+  VersionConflict(const std::string& streamId, std::int64_t expected, std::int64_t actual);
+  std::int64_t actual() const { return actual_; }
+
+ private:
+  std::int64_t actual_;
+};
+
+// The (principal, Idempotency-Key) pair was recorded by a concurrent write.
+class IdempotencyKeyTaken : public Error {
+ public:
+  explicit IdempotencyKeyTaken(const std::string& key);
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies the numbered migrations not yet recorded; returns the numbers it applied.
+  virtual std::vector<int> migrate() = 0;
+  virtual std::vector<int> appliedMigrations() = 0;
+  // Throws a6::Error(Store) when the database cannot be reached.
+  virtual void ping() = 0;
+
+  // Appends the events (computing prev_hash/hash), writes the read models, all or nothing.
+  // Throws VersionConflict, IdempotencyKeyTaken, or a6::Error(Store).
+  virtual std::vector<StoredEvent> commit(const Commit& commit) = 0;
+
+  virtual std::optional<RequestRecord> findRequest(const std::string& id) = 0;
+  virtual RequestPage listRequests(const RequestQuery& query) = 0;
+  virtual std::vector<StoredEvent> events(const std::string& streamId) = 0;
+  // Every event of every stream, ordered by stream id then seq; for the audit.
+  virtual void forEachEvent(const std::function<void(const StoredEvent&)>& visit) = 0;
+  // The version of every stream's read model that has one: (stream id, version).
+  virtual std::vector<std::pair<std::string, std::int64_t>> requestVersions() = 0;
+
+  virtual std::vector<Attachment> attachments(const std::string& requestId) = 0;
+  virtual std::optional<std::string> attachmentBytes(const std::string& requestId,
+                                                     const std::string& attachmentId) = 0;
+
+  virtual std::optional<User> findUser(const std::string& name) = 0;
+  virtual std::vector<User> listUsers() = 0;
+  virtual std::optional<ApiKey> findApiKeyByHash(const std::string& keyHash) = 0;
+
+  virtual std::optional<IdempotencyRecord> findIdempotency(const std::string& principal,
+                                                           const std::string& key) = 0;
+};
+
+}  // namespace a6::service
