@@ -27,8 +27,8 @@ struct Activity {
   std::optional<std::string> description;
   std::optional<std::string> hostCountry;  // host_country, ISO 3166 alpha-3
   std::optional<std::string> region;
-  std::vector<std::string> sector;         // controlled list
-  std::vector<std::string> activityType;   // activity_type, controlled list
+  std::vector<std::string> sector;        // controlled list
+  std::vector<std::string> activityType;  // activity_type, controlled list
   std::optional<std::string> standard;
   std::optional<std::string> methodology;
   std::optional<std::string> designDocumentRef;  // design_document_ref
@@ -38,8 +38,8 @@ struct Activity {
 
 struct AuthorisedEntity {
   std::optional<std::string> name;
-  std::optional<std::string> country;  // of incorporation, alpha-3
-  std::optional<std::string> identificationNumber;           // identification_number
+  std::optional<std::string> country;               // of incorporation, alpha-3
+  std::optional<std::string> identificationNumber;  // identification_number
   std::optional<std::string> conditions;
   std::optional<std::string> changeAndRevocationConditions;  // change_and_revocation_conditions
   bool operator==(const AuthorisedEntity&) const = default;
@@ -60,18 +60,18 @@ struct Vintages {
 };
 
 struct AuthorisationTerms {
-  std::optional<std::string> cooperativeApproachId;  // cooperative_approach_id, CA + 4 digits
-  std::optional<std::int64_t> requestedQuantity;      // requested_quantity, t CO2e
-  std::optional<std::int64_t> authorizedQuantity;     // authorized_quantity, t CO2e (maximum)
-  std::optional<std::string> metric;                  // "GHG" | "non-GHG"
-  std::optional<std::string> gwpValues;               // gwp_values, e.g. "AR5", for GHG
-  std::optional<std::string> nonGhgMetric;            // non_ghg_metric, for non-GHG
-  std::optional<std::string> nonGhgUnit;              // non_ghg_unit, for non-GHG
-  std::optional<std::string> purposes;                // one of kPurposes
-  std::optional<std::string> oimpAuthorized;          // oimp_authorized, e.g. "CORSIA"
-  std::optional<std::string> firstTransferDefinition; // first_transfer_definition
-  std::vector<std::string> authorizedParties;         // authorized_parties, alpha-3
-  std::vector<AuthorisedEntity> authorizedEntities;   // authorized_entities
+  std::optional<std::string> cooperativeApproachId;    // cooperative_approach_id, CA + 4 digits
+  std::optional<std::int64_t> requestedQuantity;       // requested_quantity, t CO2e
+  std::optional<std::int64_t> authorizedQuantity;      // authorized_quantity, t CO2e (maximum)
+  std::optional<std::string> metric;                   // "GHG" | "non-GHG"
+  std::optional<std::string> gwpValues;                // gwp_values, e.g. "AR5", for GHG
+  std::optional<std::string> nonGhgMetric;             // non_ghg_metric, for non-GHG
+  std::optional<std::string> nonGhgUnit;               // non_ghg_unit, for non-GHG
+  std::optional<std::string> purposes;                 // one of kPurposes
+  std::optional<std::string> oimpAuthorized;           // oimp_authorized, e.g. "CORSIA"
+  std::optional<std::string> firstTransferDefinition;  // first_transfer_definition
+  std::vector<std::string> authorizedParties;          // authorized_parties, alpha-3
+  std::vector<AuthorisedEntity> authorizedEntities;    // authorized_entities
   Timeframe timeframe;
   Vintages vintages;
   std::optional<std::string> underlyingUnitRegistry;  // underlying_unit_registry
