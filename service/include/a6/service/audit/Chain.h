@@ -11,8 +11,7 @@
 
 namespace a6::service {
 
-inline constexpr const char* kGenesisHash =
-    "0000000000000000000000000000000000000000000000000000000000000000";
+inline constexpr const char* kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
 
 // SHA-256 hex of the canonical form: each field as "<byte length>:<bytes>\n", in the order
 // stream_id, seq, party, type, actor, at, payload, prev_hash. Length prefixes make the form

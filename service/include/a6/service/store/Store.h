@@ -44,10 +44,10 @@ struct RequestRecord {
   std::string stage;         // configured stage, "" when none
   std::string workflowName;
   int workflowVersion = 0;
-  std::int64_t version = 0;  // = seq of the stream's last event
-  std::string title;         // search column
+  std::int64_t version = 0;           // = seq of the stream's last event
+  std::string title;                  // search column
   std::string cooperativeApproachId;  // search column
-  std::string fieldsJson;    // RequestFields as the API's JSON object
+  std::string fieldsJson;             // RequestFields as the API's JSON object
   std::optional<std::string> authorisationRef;
   std::string createdAt;
   std::string updatedAt;
@@ -77,9 +77,9 @@ struct User {
 };
 
 struct ApiKey {
-  std::string id;        // key_…
+  std::string id;  // key_…
   std::string userName;
-  std::string keyHash;   // SHA-256 hex of the secret; the secret itself is never stored
+  std::string keyHash;  // SHA-256 hex of the secret; the secret itself is never stored
   std::string label;
   std::string createdAt;
   bool revoked = false;
@@ -105,8 +105,8 @@ struct Commit {
   std::vector<NewEvent> events;
   std::optional<RequestRecord> request;  // upserted; its version must be expectedVersion + events.size()
   std::vector<NewAttachment> attachments;
-  std::optional<User> user;      // upserted (by name)
-  std::optional<ApiKey> apiKey;  // upserted (by id)
+  std::optional<User> user;                      // upserted (by name)
+  std::optional<ApiKey> apiKey;                  // upserted (by id)
   std::optional<IdempotencyRecord> idempotency;  // inserted
 };
 
@@ -119,7 +119,7 @@ struct RequestQuery {
 };
 
 struct RequestPage {
-  std::vector<RequestRecord> items;     // newest (greatest id) first
+  std::vector<RequestRecord> items;       // newest (greatest id) first
   std::optional<std::string> nextCursor;  // the last item's id when more remain
 };
 
@@ -162,15 +162,13 @@ class Store {
   virtual std::vector<std::pair<std::string, std::int64_t>> requestVersions() = 0;
 
   virtual std::vector<Attachment> attachments(const std::string& requestId) = 0;
-  virtual std::optional<std::string> attachmentBytes(const std::string& requestId,
-                                                     const std::string& attachmentId) = 0;
+  virtual std::optional<std::string> attachmentBytes(const std::string& requestId, const std::string& attachmentId) = 0;
 
   virtual std::optional<User> findUser(const std::string& name) = 0;
   virtual std::vector<User> listUsers() = 0;
   virtual std::optional<ApiKey> findApiKeyByHash(const std::string& keyHash) = 0;
 
-  virtual std::optional<IdempotencyRecord> findIdempotency(const std::string& principal,
-                                                           const std::string& key) = 0;
+  virtual std::optional<IdempotencyRecord> findIdempotency(const std::string& principal, const std::string& key) = 0;
 };
 
 }  // namespace a6::service
