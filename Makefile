@@ -20,6 +20,12 @@ test: build
 
 run: build
 	scripts/dev-setup $(BUILD)/service/a6auth
+	@echo
+	@echo "a6auth listens on http://127.0.0.1:8080 (API under /api/v1, description at /openapi.yaml)"
+	@echo "get a token:  TOKEN=\$$($(BUILD)/service/a6auth token issue ada --config $(CONFIG))"
+	@echo "then:         curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:8080/api/v1/requests"
+	@echo "stop with Ctrl-C"
+	@echo
 	$(BUILD)/service/a6auth serve --config $(CONFIG)
 
 clean:

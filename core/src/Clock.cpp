@@ -36,8 +36,7 @@ std::string formatTimestamp(TimePoint t) {
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()),
-                static_cast<int>(hms.subseconds().count()));
+                static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
   return buf;
 }
 

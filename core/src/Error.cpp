@@ -6,21 +6,38 @@ namespace a6 {
 
 const char* toString(ErrorCode code) {
   switch (code) {
-    case ErrorCode::Invalid: return "validation";
-    case ErrorCode::Malformed: return "malformed";
-    case ErrorCode::NotFound: return "not-found";
-    case ErrorCode::Conflict: return "conflict";
-    case ErrorCode::PreconditionFailed: return "precondition-failed";
-    case ErrorCode::PreconditionRequired: return "precondition-required";
-    case ErrorCode::Unauthenticated: return "unauthenticated";
-    case ErrorCode::Forbidden: return "forbidden";
-    case ErrorCode::TooLarge: return "too-large";
-    case ErrorCode::UnsupportedMediaType: return "unsupported-media-type";
-    case ErrorCode::IdempotencyMismatch: return "idempotency-key-reused";
-    case ErrorCode::Config: return "config";
-    case ErrorCode::Definition: return "definition";
-    case ErrorCode::Store: return "store";
-    case ErrorCode::Internal: return "internal";
+    case ErrorCode::Invalid:
+      return "validation";
+    case ErrorCode::Malformed:
+      return "malformed";
+    case ErrorCode::NotFound:
+      return "not-found";
+    case ErrorCode::MethodNotAllowed:
+      return "method-not-allowed";
+    case ErrorCode::Conflict:
+      return "conflict";
+    case ErrorCode::PreconditionFailed:
+      return "precondition-failed";
+    case ErrorCode::PreconditionRequired:
+      return "precondition-required";
+    case ErrorCode::Unauthenticated:
+      return "unauthenticated";
+    case ErrorCode::Forbidden:
+      return "forbidden";
+    case ErrorCode::TooLarge:
+      return "too-large";
+    case ErrorCode::UnsupportedMediaType:
+      return "unsupported-media-type";
+    case ErrorCode::IdempotencyMismatch:
+      return "idempotency-key-reused";
+    case ErrorCode::Config:
+      return "config";
+    case ErrorCode::Definition:
+      return "definition";
+    case ErrorCode::Store:
+      return "store";
+    case ErrorCode::Internal:
+      return "internal";
   }
   return "internal";
 }

@@ -45,11 +45,21 @@ std::chrono::seconds parseDuration(const std::string& text) {
     order = order.substr(pos + 1);
     long long factor = 1;
     switch (unit) {
-      case 'W': factor = 7 * 86400; break;
-      case 'D': factor = 86400; break;
-      case 'H': factor = 3600; break;
-      case 'M': factor = 60; break;
-      case 'S': factor = 1; break;
+      case 'W':
+        factor = 7 * 86400;
+        break;
+      case 'D':
+        factor = 86400;
+        break;
+      case 'H':
+        factor = 3600;
+        break;
+      case 'M':
+        factor = 60;
+        break;
+      case 'S':
+        factor = 1;
+        break;
     }
     total += value * factor;
     anyPart = true;

@@ -4,9 +4,7 @@
 
 namespace a6::templates {
 
-TEST(EscapeTest, EscapesTheFiveHtmlCharacters) {
-  EXPECT_EQ(escapeHtml("& \" < > '"), "&amp; &quot; &lt; &gt; &#39;");
-}
+TEST(EscapeTest, EscapesTheFiveHtmlCharacters) { EXPECT_EQ(escapeHtml("& \" < > '"), "&amp; &quot; &lt; &gt; &#39;"); }
 
 TEST(EscapeTest, LeavesOtherTextIncludingUtf8Alone) {
   EXPECT_EQ(escapeHtml("Côte d’Ivoire — République"), "Côte d’Ivoire — République");

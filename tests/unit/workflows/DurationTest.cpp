@@ -17,8 +17,8 @@ TEST(DurationTest, ParsesDaysWeeksAndTimes) {
 }
 
 TEST(DurationTest, RefusesCalendarUnitsAndMalformedText) {
-  for (const char* bad : {"", "P", "PT", "30D", "P1M", "P1Y", "P1D2H", "PT1D", "P1H", "PD", "P0D",
-                          "P1DT", "P1S", "PT1S2M", "P1D1D"}) {
+  for (const char* bad :
+       {"", "P", "PT", "30D", "P1M", "P1Y", "P1D2H", "PT1D", "P1H", "PD", "P0D", "P1DT", "P1S", "PT1S2M", "P1D1D"}) {
     EXPECT_THROW(parseDuration(bad), Error) << bad;
   }
 }

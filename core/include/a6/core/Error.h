@@ -11,10 +11,11 @@ namespace a6 {
 
 // Stable error codes. Their string form is part of the API (problem+json "type").
 enum class ErrorCode {
-  Invalid,          // input that breaks a rule (see fieldErrors)
-  Malformed,        // input that cannot be parsed at all
+  Invalid,    // input that breaks a rule (see fieldErrors)
+  Malformed,  // input that cannot be parsed at all
   NotFound,
-  Conflict,         // state or version conflict
+  MethodNotAllowed,
+  Conflict,  // state or version conflict
   PreconditionFailed,
   PreconditionRequired,
   Unauthenticated,
@@ -22,9 +23,9 @@ enum class ErrorCode {
   TooLarge,
   UnsupportedMediaType,
   IdempotencyMismatch,
-  Config,           // bad configuration; stops the start
-  Definition,       // bad workflow definition or template; refused at load
-  Store,            // the database failed
+  Config,      // bad configuration; stops the start
+  Definition,  // bad workflow definition or template; refused at load
+  Store,       // the database failed
   Internal,
 };
 

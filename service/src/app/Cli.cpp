@@ -1,0 +1,61 @@
+#include "a6/service/app/Cli.h"
+
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "a6/core/Error.h"
+#include "app/Commands.h"
+
+namespace a6::service {
+namespace {
+
+const char* kUsage =
+    "a6auth — authorisation of Article 6 activities\n"
+    "\n"
+    "usage: a6auth COMMAND [ARGS] [--config FILE]\n"
+    "\n"
+    "  serve [--port-file FILE]          run the service\n"
+    "  migrate                           apply database migrations\n"
+    "  user add NAME --role R --org O    add a user (roles: applicant reviewer approver admin auditor registry)\n"
+    "  user list                         list users\n"
+    "  token issue NAME [--ttl SECONDS]  print a bearer token for a user\n"
+    "  apikey issue NAME [--label TEXT]  print a new API key for a user (shown once)\n"
+    "  audit verify                      recompute every hash chain; exit 1 on the first broken link\n"
+    "\n"
+    "The configuration comes from --config FILE or $A6AUTH_CONFIG.\n";
+
+}  // namespace
+
+int runCli(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  std::map<std::string, std::unique_ptr<Command>> commands;
+  commands["serve"] = std::make_unique<ServeCommand>();
+  commands["migrate"] = std::make_unique<MigrateCommand>();
+  commands["user"] = std::make_unique<UserCommand>();
+  commands["token"] = std::make_unique<TokenCommand>();
+  commands["apikey"] = std::make_unique<ApiKeyCommand>();
+  commands["audit"] = std::make_unique<AuditCommand>();
+  auto it = commands.find(args[0]);
+  if (it == commands.end()) {
+    std::cerr << "a6auth: unknown command '" << args[0] << "'\n\n" << kUsage;
+    return kExitUsage;
+  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    return it->second->run(rest, std::cout, std::cerr);
+  } catch (const Error& e) {
+    std::cerr << "a6auth " << args[0] << ": " << e.what() << "\n";
+    bool usage = e.code() == ErrorCode::Config || e.code() == ErrorCode::Malformed;
+    return usage ? kExitUsage : kExitFailed;
+  } catch (const std::exception& e) {
+    std::cerr << "a6auth " << args[0] << ": " << e.what() << "\n";
+    return kExitFailed;
+  }
+}
+
+}  // namespace a6::service

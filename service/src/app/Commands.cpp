@@ -1,0 +1,164 @@
+#include "app/Commands.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+
+#include "a6/core/Clock.h"
+#include "a6/core/Error.h"
+#include "a6/core/IdGenerator.h"
+#include "a6/service/app/Users.h"
+#include "a6/service/audit/Chain.h"
+#include "a6/service/http/Auth.h"
+#include "a6/service/http/RequestJson.h"
+#include "a6/service/store/SqliteStore.h"
+#include "app/Args.h"
+
+namespace a6::service {
+namespace {
+
+std::string osUser() {
+  const char* u = std::getenv("USER");
+  return std::string("cli:") + (u && *u ? u : std::to_string(::getuid()));
+}
+
+std::vector<std::string> splitComma(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+Config configFromArgs(const std::optional<std::string>& configOption) {
+  std::string file = configOption.value_or("");
+  if (file.empty()) {
+    const char* env = std::getenv("A6AUTH_CONFIG");
+    if (env) file = env;
+  }
+  if (file.empty()) throw Error(ErrorCode::Config, "no configuration: pass --config FILE or set A6AUTH_CONFIG");
+  return loadConfig(file, processEnvironment());
+}
+
+std::unique_ptr<Store> openStore(const Config& config) {
+  auto store = std::make_unique<SqliteStore>(config.store.sqlitePath, config.store.readers, config.store.busyTimeout);
+  store->migrate();
+  return store;
+}
+
+int MigrateCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream&) {
+  Args args(argv, {"config"}, {});
+  Config config = configFromArgs(args.get("config"));
+  SqliteStore store(config.store.sqlitePath, 1, config.store.busyTimeout);
+  auto applied = store.migrate();
+  out << "applied " << applied.size() << " migration(s); schema at "
+      << (store.appliedMigrations().empty() ? 0 : store.appliedMigrations().back()) << "\n";
+  return kExitOk;
+}
+
+int UserCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  Args args(argv, {"config", "role", "org", "name", "email"}, {"json"});
+  const auto& pos = args.positional();
+  if (pos.empty() || (pos[0] != "add" && pos[0] != "list")) {
+    err << "usage: a6auth user add NAME --role ROLE[,ROLE] --org ORG [--name \"Display Name\"] [--email E]\n"
+        << "       a6auth user list\n";
+    return kExitUsage;
+  }
+  Config config = configFromArgs(args.get("config"));
+  auto store = openStore(config);
+  SystemClock clock;
+  if (pos[0] == "list") {
+    for (const auto& u : store->listUsers()) {
+      std::string roles;
+      for (const auto& r : u.roles) roles += (roles.empty() ? "" : ",") + r;
+      out << u.name << "\t" << roles << "\t" << u.organisation << (u.active ? "" : "\t(disabled)") << "\n";
+    }
+    return kExitOk;
+  }
+  if (pos.size() != 2) throw Error(ErrorCode::Malformed, "user add takes exactly one NAME");
+  User u;
+  u.name = pos[1];
+  u.roles = splitComma(args.required("role"));
+  u.organisation = args.required("org");
+  u.displayName = args.get("name").value_or("");
+  u.email = args.get("email").value_or("");
+  addUser(*store, config.party, u, osUser(), clock);
+  const std::string& name = u.name;
+  out << "added user " << name << " (" << args.required("role") << ", " << u.organisation << ")\n";
+  return kExitOk;
+}
+
+int TokenCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  Args args(argv, {"config", "ttl"}, {});
+  const auto& pos = args.positional();
+  if (pos.size() != 2 || pos[0] != "issue") {
+    err << "usage: a6auth token issue NAME [--ttl SECONDS]\n";
+    return kExitUsage;
+  }
+  Config config = configFromArgs(args.get("config"));
+  auto store = openStore(config);
+  auto user = store->findUser(pos[1]);
+  if (!user || !user->active) throw Error(ErrorCode::NotFound, "no active user '" + pos[1] + "'");
+  SystemClock clock;
+  TokenService tokens(config.auth, clock);
+  std::chrono::seconds ttl = config.auth.tokenTtl;
+  if (auto t = args.get("ttl")) {
+    long long v = 0;
+    try {
+      v = std::stoll(*t);
+    } catch (const std::exception&) {
+      v = 0;
+    }
+    if (v < 1 || v > 30LL * 86400) throw Error(ErrorCode::Malformed, "--ttl must be 1 to 2592000 seconds");
+    ttl = std::chrono::seconds(v);
+  }
+  out << tokens.issue(user->name, ttl) << "\n";
+  return kExitOk;
+}
+
+int ApiKeyCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  Args args(argv, {"config", "label"}, {});
+  const auto& pos = args.positional();
+  if (pos.size() != 2 || pos[0] != "issue") {
+    err << "usage: a6auth apikey issue NAME [--label TEXT]\n";
+    return kExitUsage;
+  }
+  Config config = configFromArgs(args.get("config"));
+  auto store = openStore(config);
+  SystemClock clock;
+  UlidGenerator ids(clock);
+  std::string secret = issueApiKey(*store, config.party, pos[1], args.get("label").value_or(""), osUser(), clock, ids);
+  // The secret is shown once, here; only its hash is stored.
+  out << secret << "\n";
+  return kExitOk;
+}
+
+int AuditCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  Args args(argv, {"config"}, {});
+  if (args.positional().size() != 1 || args.positional()[0] != "verify") {
+    err << "usage: a6auth audit verify\n";
+    return kExitUsage;
+  }
+  Config config = configFromArgs(args.get("config"));
+  auto store = openStore(config);
+  AuditReport report = verifyChains(*store);
+  if (report.ok()) {
+    out << "audit: OK: " << report.streams << " streams, " << report.events << " events; every chain verifies\n";
+    return kExitOk;
+  }
+  out << "audit: BROKEN: " << report.breaks.size() << " of " << report.streams << " streams fail\n";
+  for (const auto& b : report.breaks) {
+    out << "  stream " << b.streamId << " event " << b.seq << ": " << b.reason << "\n";
+  }
+  return kExitFailed;
+}
+
+}  // namespace a6::service

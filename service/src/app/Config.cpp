@@ -1,0 +1,243 @@
+#include "a6/service/app/Config.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/Path.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "a6/core/Error.h"
+#include "a6/service/domain/CountryCodes.h"
+
+extern char** environ;
+
+namespace a6::service {
+namespace {
+
+// Every key the file may hold; anything else is a typo and stops the start.
+const std::set<std::string> kKnownKeys = {
+    "party",
+    "http.host",
+    "http.port",
+    "http.max_threads",
+    "http.max_queued",
+    "http.shutdown_timeout_s",
+    "http.public_url",
+    "store.sqlite.path",
+    "store.sqlite.readers",
+    "store.sqlite.busy_timeout_ms",
+    "limits.json_body_bytes",
+    "limits.json_depth",
+    "limits.attachment_bytes",
+    "limits.attachments_per_request",
+    "limits.page_size_max",
+    "attachments.media_types",
+    "auth.jwt.issuer",
+    "auth.jwt.secret_file",
+    "auth.jwt.ttl_s",
+    "auth.jwt.clock_skew_s",
+    "log.level",
+};
+
+class Reader {
+ public:
+  Reader(std::string file, std::map<std::string, std::string> values)
+      : file_(std::move(file)), values_(std::move(values)) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& reason) const {
+    throw Error(ErrorCode::Config, file_ + ": " + key + ": " + reason);
+  }
+
+  bool has(const std::string& key) const { return values_.count(key) > 0; }
+
+  std::string string(const std::string& key, const std::string& fallback) const {
+    auto it = values_.find(key);
+    return it == values_.end() ? fallback : it->second;
+  }
+
+  std::string required(const std::string& key) const {
+    auto it = values_.find(key);
+    if (it == values_.end() || it->second.empty()) fail(key, "is required");
+    return it->second;
+  }
+
+  long long integer(const std::string& key, long long fallback, long long min, long long max) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    long long v = 0;
+    std::size_t used = 0;
+    try {
+      v = std::stoll(it->second, &used);
+    } catch (const std::exception&) {
+      fail(key, "'" + it->second + "' is not a whole number");
+    }
+    if (used != it->second.size()) fail(key, "'" + it->second + "' is not a whole number");
+    if (v < min || v > max) {
+      fail(key, std::to_string(v) + " is outside " + std::to_string(min) + ".." + std::to_string(max));
+    }
+    return v;
+  }
+
+  // A path, made absolute against the config file's folder.
+  std::string path(const std::string& key, const std::string& fallback) const {
+    std::string p = string(key, fallback);
+    if (p.empty()) return p;
+    Poco::Path path(p);
+    if (path.isAbsolute()) return path.toString();
+    Poco::Path base(file_);
+    base.makeAbsolute();
+    return Poco::Path(base.parent(), path).toString();
+  }
+
+ private:
+  std::string file_;
+  std::map<std::string, std::string> values_;
+};
+
+std::string trim(std::string s) {
+  auto notSpace = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), notSpace));
+  s.erase(std::find_if(s.rbegin(), s.rend(), notSpace).base(), s.end());
+  return s;
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    item = trim(item);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string envName(const std::string& key) {
+  std::string name = "A6AUTH_";
+  for (char c : key) name.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return name;
+}
+
+std::string readSecretFile(const Reader& r, const std::string& key, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) r.fail(key, "cannot read secret file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return trim(ss.str());
+}
+
+}  // namespace
+
+std::map<std::string, std::string> processEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+Config loadConfig(const std::string& file, const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> values;
+  {
+    std::ifstream probe(file);
+    if (!probe) throw Error(ErrorCode::Config, file + ": cannot read the configuration file");
+  }
+  try {
+    Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> props(new Poco::Util::PropertyFileConfiguration(file));
+    std::vector<std::string> stack{""};
+    // Walk the key tree; leaves are the settings.
+    while (!stack.empty()) {
+      std::string prefix = stack.back();
+      stack.pop_back();
+      Poco::Util::AbstractConfiguration::Keys keys;
+      props->keys(prefix, keys);
+      for (const auto& k : keys) {
+        std::string full = prefix.empty() ? k : prefix + "." + k;
+        Poco::Util::AbstractConfiguration::Keys children;
+        props->keys(full, children);
+        if (children.empty()) {
+          values[full] = trim(props->getRawString(full));
+        } else {
+          stack.push_back(full);
+        }
+      }
+    }
+  } catch (const Poco::Exception& e) {
+    throw Error(ErrorCode::Config, file + ": cannot parse: " + e.displayText());
+  }
+  for (const auto& [key, value] : values) {
+    if (!kKnownKeys.count(key)) throw Error(ErrorCode::Config, file + ": " + key + ": unknown setting");
+  }
+  for (const auto& key : kKnownKeys) {
+    auto it = env.find(envName(key));
+    if (it != env.end()) values[key] = it->second;
+  }
+
+  Reader r(file, values);
+  Config c;
+  c.file = file;
+  c.party = r.required("party");
+  if (!isIsoAlpha3(c.party)) r.fail("party", "'" + c.party + "' is not an ISO 3166 alpha-3 code");
+
+  c.http.host = r.string("http.host", c.http.host);
+  c.http.port = static_cast<int>(r.integer("http.port", c.http.port, 0, 65535));
+  c.http.maxThreads = static_cast<int>(r.integer("http.max_threads", c.http.maxThreads, 1, 1024));
+  c.http.maxQueued = static_cast<int>(r.integer("http.max_queued", c.http.maxQueued, 1, 100000));
+  c.http.shutdownTimeout =
+      std::chrono::seconds(r.integer("http.shutdown_timeout_s", c.http.shutdownTimeout.count(), 0, 3600));
+  c.http.publicUrl = r.string("http.public_url", "http://" + c.http.host + ":" + std::to_string(c.http.port));
+  while (!c.http.publicUrl.empty() && c.http.publicUrl.back() == '/') c.http.publicUrl.pop_back();
+
+  c.store.sqlitePath = r.path("store.sqlite.path", "");
+  if (c.store.sqlitePath.empty()) r.fail("store.sqlite.path", "is required");
+  c.store.readers = static_cast<int>(r.integer("store.sqlite.readers", c.store.readers, 1, 64));
+  c.store.busyTimeout =
+      std::chrono::milliseconds(r.integer("store.sqlite.busy_timeout_ms", c.store.busyTimeout.count(), 0, 600000));
+
+  c.limits.jsonBodyBytes = static_cast<std::size_t>(
+      r.integer("limits.json_body_bytes", static_cast<long long>(c.limits.jsonBodyBytes), 1024, 64ll << 20));
+  c.limits.jsonDepth = static_cast<int>(r.integer("limits.json_depth", c.limits.jsonDepth, 4, 128));
+  c.limits.attachmentBytes = static_cast<std::size_t>(
+      r.integer("limits.attachment_bytes", static_cast<long long>(c.limits.attachmentBytes), 1, 512ll << 20));
+  c.limits.attachmentsPerRequest =
+      static_cast<int>(r.integer("limits.attachments_per_request", c.limits.attachmentsPerRequest, 1, 1000));
+  c.limits.pageSizeMax = static_cast<int>(r.integer("limits.page_size_max", c.limits.pageSizeMax, 1, 200));
+
+  c.attachmentMediaTypes =
+      splitList(r.string("attachments.media_types",
+                         "application/pdf,image/png,image/jpeg,text/plain,text/csv,application/zip,"
+                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+
+  c.auth.jwtIssuer = r.string("auth.jwt.issuer", c.auth.jwtIssuer);
+  c.auth.tokenTtl = std::chrono::seconds(r.integer("auth.jwt.ttl_s", c.auth.tokenTtl.count(), 60, 30 * 86400));
+  c.auth.clockSkew = std::chrono::seconds(r.integer("auth.jwt.clock_skew_s", c.auth.clockSkew.count(), 0, 300));
+  if (auto it = env.find("A6AUTH_JWT_SECRET"); it != env.end() && !it->second.empty()) {
+    c.auth.jwtSecret = it->second;
+  } else {
+    std::string secretFile = r.path("auth.jwt.secret_file", "");
+    if (auto f = env.find("A6AUTH_JWT_SECRET_FILE"); f != env.end() && !f->second.empty()) secretFile = f->second;
+    if (secretFile.empty()) {
+      r.fail("auth.jwt.secret_file", "is required (or set A6AUTH_JWT_SECRET in the environment)");
+    }
+    c.auth.jwtSecret = readSecretFile(r, "auth.jwt.secret_file", secretFile);
+  }
+  if (c.auth.jwtSecret.size() < 32) {
+    r.fail("auth.jwt.secret_file", "the JWT secret must be at least 32 characters");
+  }
+
+  c.logLevel = r.string("log.level", c.logLevel);
+  static const std::set<std::string> kLevels = {"fatal",  "critical",    "error", "warning",
+                                                "notice", "information", "debug", "trace"};
+  if (!kLevels.count(c.logLevel)) r.fail("log.level", "'" + c.logLevel + "' is not a log level");
+  return c;
+}
+
+}  // namespace a6::service
