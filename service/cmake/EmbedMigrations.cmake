@@ -1,5 +1,6 @@
 # Writes a C++ source holding each migration file as a string, in the order given.
 # Inputs: OUT (file to write), NAME (array name), FILES (list of .sql files named NNNN_name.sql).
+string(REPLACE "|" ";" FILES "${FILES}")
 set(content "// Generated from service/migrations by EmbedMigrations.cmake; do not edit.\n")
 string(APPEND content "#include \"store/Migrations.h\"\n\nnamespace a6::service {\n\n")
 string(APPEND content "const std::vector<Migration>& ${NAME}() {\n  static const std::vector<Migration> m = {\n")
