@@ -16,12 +16,13 @@ trap cleanup EXIT
 mkdir -p "$work/build/service" "$work/scripts" "$work/tests"
 ln -s "$a6auth" "$work/build/service/a6auth"
 ln -s "$src/tests/data" "$work/tests/data"
+ln -s "$src/workflows" "$work/workflows"
 cp "$src/scripts/dev-setup" "$work/scripts/dev-setup"
 cd "$work"
 scripts/dev-setup build/service/a6auth > setup.log
 scripts/dev-setup build/service/a6auth >> setup.log  # a second run changes nothing
 grep -q "DEVELOPMENT" var/keys/dev-signing.crt 2>/dev/null || openssl x509 -in var/keys/dev-signing.crt -noout -subject | grep -q "DEVELOPMENT"
-[ "$(build/service/a6auth user list --config var/a6auth.properties | wc -l)" -eq 8 ] || { echo "expected 8 demo users"; exit 1; }
+[ "$(build/service/a6auth user list --config var/a6auth.properties | wc -l)" -eq 10 ] || { echo "expected 10 demo users"; exit 1; }
 
 # The demo config listens on 8080; the test takes any free port instead.
 A6AUTH_HTTP_PORT=0 build/service/a6auth serve --config var/a6auth.properties --port-file port 2> server.log &

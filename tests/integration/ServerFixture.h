@@ -13,29 +13,54 @@
 #include "a6/service/app/Users.h"
 #include "a6/service/http/Server.h"
 #include "a6/service/store/SqliteStore.h"
+#include "a6/service/workflow/TimerWorker.h"
+#include "a6/service/workflow/WorkflowService.h"
 
 namespace a6::test {
 
 class ServerFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    config_ = std::make_unique<service::Config>(service::loadConfig(writeTestConfig(dir_, extraConfig()), {}));
-    store_ = std::make_unique<service::SqliteStore>(config_->store.sqlitePath);
-    store_->migrate();
+    config_ = std::make_unique<service::Config>(service::loadConfig(
+        writeTestConfig(dir_, "workflows.dir = " + std::string(A6_SOURCE_DIR) + "/workflows/definitions\n" +
+                                  extraConfig()),
+        {}));
+    start();
     addUser("ada", {"applicant"}, "Volta Cookstoves Ltd");
     addUser("kofi", {"applicant"}, "Other Carbon Co");
-    addUser("rita", {"reviewer"}, "Ministry");
-    addUser("amina", {"approver"}, "Ministry");
+    addUser("rita", {"reviewer", "cmo-officer", "technical-committee", "dna-officer"}, "Ministry");
+    addUser("tom", {"reviewer", "technical-committee"}, "Ministry");
+    addUser("tess", {"reviewer", "technical-committee"}, "Ministry");
+    addUser("theo", {"reviewer", "technical-committee"}, "Ministry");
+    addUser("amina", {"approver", "minister", "dna-director"}, "Ministry");
+    addUser("pat", {"reviewer", "partner-liaison"}, "Partner Party");
     addUser("audrey", {"auditor"}, "Audit Office");
     addUser("admin", {"admin"}, "Ministry");
     addUser("reg", {"registry"}, "National Registry");
-    server_ = std::make_unique<service::HttpServer>(*config_, *store_, clock_, ids_);
+  }
+
+  void TearDown() override { stop(); }
+
+  // Opens the store, registers the shipped workflows and starts the server (as a6auth serve does).
+  void start() {
+    store_ = std::make_unique<service::SqliteStore>(config_->store.sqlitePath);
+    store_->migrate();
+    workflows_ = std::make_unique<service::WorkflowService>(
+        *store_, clock_, ids_, service::WorkflowSettings{"GHA", "article6-2-standard", true});
+    workflows_->registerDirectory(config_->workflows.dir, "system");
+    timers_ = std::make_unique<service::TimerWorker>(*workflows_, std::chrono::milliseconds(10));
+    server_ = std::make_unique<service::HttpServer>(*config_, *store_, clock_, ids_, *workflows_);
     server_->start();
     client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
   }
 
-  void TearDown() override {
+  // Everything down, as at a process exit; the database file stays.
+  void stop() {
     if (server_) server_->stop(std::chrono::seconds(5));
+    server_.reset();
+    timers_.reset();
+    workflows_.reset();
+    store_.reset();
   }
 
   virtual std::string extraConfig() { return ""; }
@@ -45,7 +70,7 @@ class ServerFixture : public ::testing::Test {
     u.name = name;
     u.roles = std::move(roles);
     u.organisation = org;
-    service::addUser(*store_, "GHA", u, "test", clock_);
+    service::addUser(*store_, "GHA", u, "test", clock_, workflows_->declaredRoles());
   }
 
   std::string token(const std::string& user) { return server_->tokens().issue(user); }
@@ -69,10 +94,12 @@ class ServerFixture : public ::testing::Test {
   }
 
   TempDir dir_;
-  SystemClock clock_;
+  ManualClock clock_{SystemClock().now()};
   UlidGenerator ids_{clock_};
   std::unique_ptr<service::Config> config_;
   std::unique_ptr<service::SqliteStore> store_;
+  std::unique_ptr<service::WorkflowService> workflows_;
+  std::unique_ptr<service::TimerWorker> timers_;
   std::unique_ptr<service::HttpServer> server_;
   std::unique_ptr<HttpClient> client_;
 };

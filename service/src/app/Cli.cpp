@@ -22,6 +22,11 @@ const char* kUsage =
     "  token issue NAME [--ttl SECONDS]  print a bearer token for a user\n"
     "  apikey issue NAME [--label TEXT]  print a new API key for a user (shown once)\n"
     "  audit verify                      recompute every hash chain; exit 1 on the first broken link\n"
+    "  workflow check FILE...            check definitions; every problem with file and line; exit 1 on any\n"
+    "  workflow graph FILE [--stage S]   print a definition as Graphviz DOT\n"
+    "  workflow list                     registered definitions\n"
+    "  workflow migrate NAME --to V [--map OLD=NEW,...] [--dry-run]\n"
+    "                                    move running requests to version V where their stage exists\n"
     "\n"
     "The configuration comes from --config FILE or $A6AUTH_CONFIG.\n";
 
@@ -40,6 +45,7 @@ int runCli(int argc, char** argv) {
   commands["token"] = std::make_unique<TokenCommand>();
   commands["apikey"] = std::make_unique<ApiKeyCommand>();
   commands["audit"] = std::make_unique<AuditCommand>();
+  commands["workflow"] = std::make_unique<WorkflowCommand>();
   auto it = commands.find(args[0]);
   if (it == commands.end()) {
     std::cerr << "a6auth: unknown command '" << args[0] << "'\n\n" << kUsage;

@@ -16,6 +16,9 @@
 #include "a6/service/http/Auth.h"
 #include "a6/service/http/RequestJson.h"
 #include "a6/service/store/SqliteStore.h"
+#include "a6/service/workflow/WorkflowService.h"
+#include "a6/workflows/DefinitionLoader.h"
+#include "a6/workflows/Graph.h"
 #include "app/Args.h"
 
 namespace a6::service {
@@ -46,6 +49,10 @@ Config configFromArgs(const std::optional<std::string>& configOption) {
   }
   if (file.empty()) throw Error(ErrorCode::Config, "no configuration: pass --config FILE or set A6AUTH_CONFIG");
   return loadConfig(file, processEnvironment());
+}
+
+WorkflowSettings workflowSettings(const Config& config) {
+  return WorkflowSettings{config.party, config.workflows.defaultWorkflow, config.workflows.strictFirstTransferCheck};
 }
 
 std::unique_ptr<Store> openStore(const Config& config) {
@@ -90,7 +97,10 @@ int UserCommand::run(const std::vector<std::string>& argv, std::ostream& out, st
   u.organisation = args.required("org");
   u.displayName = args.get("name").value_or("");
   u.email = args.get("email").value_or("");
-  addUser(*store, config.party, u, osUser(), clock);
+  UlidGenerator ids(clock);
+  WorkflowService workflows(*store, clock, ids, workflowSettings(config));
+  if (!config.workflows.dir.empty()) workflows.registerDirectory(config.workflows.dir, osUser());
+  addUser(*store, config.party, u, osUser(), clock, workflows.declaredRoles());
   const std::string& name = u.name;
   out << "added user " << name << " (" << args.required("role") << ", " << u.organisation << ")\n";
   return kExitOk;
@@ -139,6 +149,75 @@ int ApiKeyCommand::run(const std::vector<std::string>& argv, std::ostream& out, 
   // The secret is shown once, here; only its hash is stored.
   out << secret << "\n";
   return kExitOk;
+}
+
+int WorkflowCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  Args args(argv, {"config", "stage", "to", "map"}, {"dry-run"});
+  const auto& pos = args.positional();
+  std::string sub = pos.empty() ? "" : pos[0];
+  if (sub == "check" && pos.size() >= 2) {
+    int bad = 0;
+    for (std::size_t i = 1; i < pos.size(); ++i) {
+      auto problems = workflows::checkDefinitionFile(pos[i], {requestFieldPaths()});
+      for (const auto& p : problems) out << p.file << ":" << p.line << ": " << p.reason << "\n";
+      if (problems.empty()) {
+        auto d = workflows::loadDefinitionFile(pos[i], {requestFieldPaths()});
+        out << pos[i] << ": OK (" << d.name << " version " << d.version << ", " << d.stages.size() << " stages)\n";
+      } else {
+        ++bad;
+      }
+    }
+    return bad ? kExitFailed : kExitOk;
+  }
+  if (sub == "graph" && pos.size() == 2) {
+    auto d = workflows::loadDefinitionFile(pos[1], {requestFieldPaths()});
+    out << workflows::toDot(d, args.get("stage").value_or(""));
+    return kExitOk;
+  }
+  if (sub == "list" && pos.size() == 1) {
+    Config config = configFromArgs(args.get("config"));
+    auto store = openStore(config);
+    SystemClock clock;
+    UlidGenerator ids(clock);
+    WorkflowService workflows(*store, clock, ids, workflowSettings(config));
+    for (const auto& d : store->listDefinitions()) {
+      out << d.name << "\tv" << d.version << "\t" << d.sha256.substr(0, 12) << "\t"
+          << workflows.definition(d.name, d.version).title << "\n";
+    }
+    return kExitOk;
+  }
+  if (sub == "migrate" && pos.size() == 2) {
+    Config config = configFromArgs(args.get("config"));
+    auto store = openStore(config);
+    SystemClock clock;
+    UlidGenerator ids(clock);
+    WorkflowService workflows(*store, clock, ids, workflowSettings(config));
+    if (!config.workflows.dir.empty()) workflows.registerDirectory(config.workflows.dir, osUser());
+    std::string toText = args.required("to");
+    int to = 0;
+    try {
+      to = std::stoi(toText);
+    } catch (const std::exception&) {
+      throw Error(ErrorCode::Malformed, "--to takes a version number");
+    }
+    std::map<std::string, std::string> mapping;
+    for (const auto& pair : splitComma(args.get("map").value_or(""))) {
+      auto eq = pair.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
+        throw Error(ErrorCode::Malformed, "--map takes OLD=NEW pairs separated by commas");
+      }
+      mapping[pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
+    auto report = workflows.migrate(pos[1], to, mapping, osUser(), args.flag("dry-run"));
+    for (const auto& line : report.moved) out << "moved   " << line << "\n";
+    for (const auto& line : report.kept) out << "kept    " << line << "\n";
+    out << report.moved.size() << " moved, " << report.kept.size() << " kept on their version"
+        << (args.flag("dry-run") ? " (dry run: nothing written)" : "") << "\n";
+    return kExitOk;
+  }
+  err << "usage: a6auth workflow check FILE... | graph FILE [--stage S] | list | migrate NAME --to V [--map A=B,...] "
+         "[--dry-run]\n";
+  return kExitUsage;
 }
 
 int AuditCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {

@@ -6,6 +6,7 @@
 #include "a6/service/app/Cli.h"
 #include "a6/service/app/Config.h"
 #include "a6/service/store/Store.h"
+#include "a6/service/workflow/WorkflowService.h"
 
 namespace a6::service {
 
@@ -34,6 +35,11 @@ class ApiKeyCommand final : public Command {
   int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) override;
 };
 
+class WorkflowCommand final : public Command {
+ public:
+  int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) override;
+};
+
 class AuditCommand final : public Command {
  public:
   int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) override;
@@ -41,6 +47,8 @@ class AuditCommand final : public Command {
 
 // --config FILE, else $A6AUTH_CONFIG; loads and validates it.
 Config configFromArgs(const std::optional<std::string>& configOption);
+// The workflow settings of a configuration.
+WorkflowSettings workflowSettings(const Config& config);
 // The store the configuration names, migrated.
 std::unique_ptr<Store> openStore(const Config& config);
 

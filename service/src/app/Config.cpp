@@ -42,6 +42,10 @@ const std::set<std::string> kKnownKeys = {
     "auth.jwt.ttl_s",
     "auth.jwt.clock_skew_s",
     "log.level",
+    "workflows.dir",
+    "workflows.default",
+    "workflows.timer_poll_ms",
+    "amendments.first_transfer_check",
 };
 
 class Reader {
@@ -232,6 +236,16 @@ Config loadConfig(const std::string& file, const std::map<std::string, std::stri
   if (c.auth.jwtSecret.size() < 32) {
     r.fail("auth.jwt.secret_file", "the JWT secret must be at least 32 characters");
   }
+
+  c.workflows.dir = r.path("workflows.dir", "");
+  c.workflows.defaultWorkflow = r.string("workflows.default", "article6-2-standard");
+  c.workflows.timerPoll =
+      std::chrono::milliseconds(r.integer("workflows.timer_poll_ms", c.workflows.timerPoll.count(), 10, 3600000));
+  std::string check = r.string("amendments.first_transfer_check", "strict");
+  if (check != "strict" && check != "off") {
+    r.fail("amendments.first_transfer_check", "'" + check + "' is neither strict nor off");
+  }
+  c.workflows.strictFirstTransferCheck = check == "strict";
 
   c.logLevel = r.string("log.level", c.logLevel);
   static const std::set<std::string> kLevels = {"fatal",  "critical",    "error", "warning",

@@ -12,6 +12,7 @@
 #include "a6/core/IdGenerator.h"
 #include "a6/service/app/Logging.h"
 #include "a6/service/http/Server.h"
+#include "a6/service/workflow/TimerWorker.h"
 #include "app/Args.h"
 #include "app/Commands.h"
 
@@ -40,8 +41,16 @@ class ServeApp final : public Poco::Util::ServerApplication {
       SystemClock clock;
       UlidGenerator ids(clock);
       auto store = openStore(config_);
-      HttpServer server(config_, *store, clock, ids);
+      WorkflowService workflows(*store, clock, ids, workflowSettings(config_));
+      if (!config_.workflows.dir.empty()) {
+        for (const auto& d : workflows.registerDirectory(config_.workflows.dir, "system")) {
+          logEvent(log, Poco::Message::PRIO_NOTICE, "workflow registered", {{"workflow", d}});
+        }
+      }
+      TimerWorker timers(workflows, config_.workflows.timerPoll);
+      HttpServer server(config_, *store, clock, ids, workflows);
       server.start();
+      timers.start();
       if (!portFile_.empty()) writePortFile(server.port());
       logEvent(log, Poco::Message::PRIO_NOTICE, "listening",
                {{"address", config_.http.host + ":" + std::to_string(server.port())},
@@ -50,6 +59,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
       waitForTerminationRequest();
       logEvent(log, Poco::Message::PRIO_NOTICE, "stopping: finishing requests in flight",
                {{"timeout_s", std::to_string(config_.http.shutdownTimeout.count())}});
+      timers.stop();
       bool drained = server.stop(config_.http.shutdownTimeout);
       logEvent(log, drained ? Poco::Message::PRIO_NOTICE : Poco::Message::PRIO_WARNING,
                drained ? "stopped" : "stopped with requests still running at the deadline", {});

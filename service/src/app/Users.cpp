@@ -28,15 +28,19 @@ bool saneUserName(const std::string& name) {
 
 }  // namespace
 
-void addUser(Store& store, const std::string& party, User u, const std::string& actor, const Clock& clock) {
+void addUser(Store& store, const std::string& party, User u, const std::string& actor, const Clock& clock,
+             const std::set<std::string>& workflowRoles) {
   if (!saneUserName(u.name)) {
     throw Error(ErrorCode::Malformed, "user names are 1 to 64 letters, digits, '.', '-', '_' or '@'");
   }
   if (u.roles.empty()) throw Error(ErrorCode::Malformed, "a user needs at least one role");
   for (const auto& r : u.roles) {
-    if (!kBuiltInRoles.count(r)) {
-      throw Error(ErrorCode::Malformed,
-                  "unknown role '" + r + "'; roles are applicant, reviewer, approver, admin, auditor, registry");
+    if (!kBuiltInRoles.count(r) && !workflowRoles.count(r)) {
+      std::string declared;
+      for (const auto& w : workflowRoles) declared += ", " + w;
+      throw Error(ErrorCode::Malformed, "unknown role '" + r +
+                                            "'; roles are applicant, reviewer, approver, admin, auditor, registry" +
+                                            declared);
     }
   }
   if (u.organisation.empty()) throw Error(ErrorCode::Malformed, "a user needs an organisation");

@@ -10,6 +10,8 @@
 #include "a6/core/Error.h"
 #include "a6/service/domain/Validation.h"
 #include "a6/service/http/RequestJson.h"
+#include "a6/workflows/Engine.h"
+#include "a6/workflows/Spine.h"
 #include "http/Routes.h"
 
 namespace a6::service {
@@ -21,16 +23,21 @@ using Poco::JSON::Object;
 const std::set<std::string> kStates = {"draft",      "submitted", "in_review", "changes_requested",   "approved",
                                        "authorised", "rejected",  "withdrawn", "amendment_in_review", "revoked",
                                        "expired"};
-const std::set<std::string> kEditableStates = {"draft", "changes_requested"};
+
+}  // namespace
 
 bool readsEverything(const Principal& p) {
   return p.hasRole("reviewer") || p.hasRole("approver") || p.hasRole("admin") || p.hasRole("auditor");
 }
 
+namespace {
+
 Object::Ptr parseObject(const std::string& text) {
   Poco::JSON::Parser parser;
   return parser.parse(text).extract<Object::Ptr>();
 }
+
+}  // namespace
 
 // The record, if the caller may see it. Another organisation's request is "not found" to an
 // applicant, so that ids do not reveal what exists.
@@ -45,12 +52,15 @@ RequestRecord loadVisible(Services& s, const Principal& p, const std::string& id
   return *record;
 }
 
+namespace {
+
 // The record, if the caller may change it now.
 RequestRecord loadEditable(Services& s, const Principal& p, const std::string& id) {
   if (!p.hasRole("applicant")) throw Error(ErrorCode::Forbidden, "only applicants edit requests");
   RequestRecord record = loadVisible(s, p, id);
   if (record.organisation != p.organisation) throw Error(ErrorCode::NotFound, "no request " + id);
-  if (!kEditableStates.count(record.state)) {
+  auto state = workflows::spineStateFromString(record.state);
+  if (!state || !workflows::Spine::editable(*state)) {
     throw Error(ErrorCode::Conflict, "a request in state '" + record.state +
                                          "' cannot be edited; edits are allowed while draft or changes requested");
   }
@@ -67,6 +77,8 @@ std::int64_t parseIfMatch(const std::string& header) {
   return std::stoll(v);
 }
 
+}  // namespace
+
 void checkIfMatch(Exchange& ex, const RequestRecord& record, bool required) {
   if (!ex.request().has("If-Match")) {
     if (required) {
@@ -80,6 +92,8 @@ void checkIfMatch(Exchange& ex, const RequestRecord& record, bool required) {
                                                    ", not the one you edited; read it again");
   }
 }
+
+namespace {
 
 // Decodes and validates applicant-written fields, enforcing what the caller may not choose.
 RequestFields checkedFields(Services& s, const Principal& p, const Object& object) {
@@ -120,7 +134,8 @@ Object::Ptr attachmentJson(const Attachment& a) {
   return o;
 }
 
-Object::Ptr requestJson(Services& s, const RequestRecord& r, const std::vector<Attachment>& attachments) {
+Object::Ptr requestJson(const RequestRecord& r, const std::vector<Attachment>& attachments,
+                        const std::vector<std::string>& available) {
   Object::Ptr o = parseObject(r.fieldsJson);
   o->set("id", r.id);
   o->set("party", r.party);
@@ -138,7 +153,9 @@ Object::Ptr requestJson(Services& s, const RequestRecord& r, const std::vector<A
   Array::Ptr atts = new Array;
   for (const auto& a : attachments) atts->add(attachmentJson(a));
   o->set("attachments", atts);
-  o->set("available_events", Array::Ptr(new Array));
+  Array::Ptr events = new Array;
+  for (const auto& e : available) events->add(e);
+  o->set("available_events", events);
   o->set("authorisation_ref", r.authorisationRef ? Poco::Dynamic::Var(*r.authorisationRef) : Poco::Dynamic::Var());
   o->set("created_at", r.createdAt);
   o->set("updated_at", r.updatedAt);
@@ -159,15 +176,22 @@ Object::Ptr requestJson(Services& s, const RequestRecord& r, const std::vector<A
   }
   completeness->set("errors", errs);
   o->set("completeness", completeness);
-  (void)s;
   return o;
 }
 
-Response requestResponse(Services& s, int status, const RequestRecord& r, const std::vector<Attachment>& atts) {
-  Response resp = Response::json(status, canonicalJson(requestJson(s, r, atts)));
+}  // namespace
+
+std::vector<std::string> availableEvents(Services& s, const RequestRecord& r, const Principal& p) {
+  return s.workflows.available(r, s.workflows.actorFor(p.name, p.roles, p.organisation, r));
+}
+
+Response requestResponse(Services& s, int status, const RequestRecord& r, const std::vector<std::string>& available) {
+  Response resp = Response::json(status, canonicalJson(requestJson(r, s.store.attachments(r.id), available)));
   resp.headers.emplace_back("ETag", etagOf(r.version));
   return resp;
 }
+
+namespace {
 
 std::string searchTitle(const RequestFields& f) { return f.activity.title.value_or(""); }
 
@@ -199,7 +223,7 @@ WriteResult createRequest(Services& s, Exchange& ex) {
   w.commit.expectedVersion = 0;
   w.commit.events.push_back({"created", p.name, now, canonicalJson(payload)});
   w.commit.request = r;
-  w.response = requestResponse(s, 201, r, {});
+  w.response = requestResponse(s, 201, r, availableEvents(s, r, p));
   w.response.headers.emplace_back("Location", "/api/v1/requests/" + r.id);
   return w;
 }
@@ -214,7 +238,7 @@ WriteResult patchRequest(Services& s, Exchange& ex) {
   std::string fieldsJson = canonicalJson(encodeRequestFields(f));
   WriteResult w;
   if (fieldsJson == r.fieldsJson) {  // nothing changed: no event, same version
-    w.response = requestResponse(s, 200, r, s.store.attachments(r.id));
+    w.response = requestResponse(s, 200, r, availableEvents(s, r, p));
     return w;
   }
   std::string now = formatTimestamp(s.clock.now());
@@ -231,7 +255,7 @@ WriteResult patchRequest(Services& s, Exchange& ex) {
   w.commit.expectedVersion = expected;
   w.commit.events.push_back({"edited", p.name, now, canonicalJson(payload)});
   w.commit.request = r;
-  w.response = requestResponse(s, 200, r, s.store.attachments(r.id));
+  w.response = requestResponse(s, 200, r, availableEvents(s, r, p));
   return w;
 }
 
@@ -345,7 +369,7 @@ Response getAttachment(Services& s, Exchange& ex) {
 
 Response getRequest(Services& s, Exchange& ex) {
   RequestRecord r = loadVisible(s, ex.who(), ex.params.at("id"));
-  return requestResponse(s, 200, r, s.store.attachments(r.id));
+  return requestResponse(s, 200, r, availableEvents(s, r, ex.who()));
 }
 
 Response listRequests(Services& s, Exchange& ex) {

@@ -351,6 +351,102 @@ void checkCommit(const Commit& c) {
   }
 }
 
+constexpr const char* kTimerColumns = "id, stream_id, party, kind, stage, entry, decision, due_at, created_at";
+
+struct TimerRow {
+  TimerRecord timer;
+  void extractInto(Statement& statement) {
+    statement, into(timer.id), into(timer.streamId), into(timer.party), into(timer.kind), into(timer.stage),
+        into(timer.entry), into(timer.decision), into(timer.dueAt), into(timer.createdAt);
+  }
+};
+
+constexpr const char* kDefinitionColumns = "name, version, sha256, source, file, registered_at";
+
+struct DefinitionRow {
+  WorkflowDefinitionRecord record;
+  void extractInto(Statement& statement) {
+    statement, into(record.name), into(record.version), into(record.sha256), into(record.source), into(record.file),
+        into(record.registeredAt);
+  }
+};
+
+// The workflow parts of a commit: timers, effects, definitions, authorisations, first transfers.
+void writeWorkflowParts(Session& s, const Commit& c, const std::vector<StoredEvent>& stored) {
+  if (c.firedTimer) {
+    Statement fire(s);
+    std::string id = *c.firedTimer;
+    fire << "UPDATE timers SET state = 'fired' WHERE id = ? AND state = 'pending'", useRef(id);
+    if (fire.execute() != 1) throw Error(ErrorCode::Conflict, "timer " + id + " is no longer pending");
+  }
+  if (c.cancelTimers) {
+    Statement cancel(s);
+    cancel << "UPDATE timers SET state = 'cancelled' WHERE stream_id = ? AND state = 'pending'", useRef(c.streamId);
+    cancel.execute();
+  }
+  for (const auto& t : c.timers) {
+    Statement insert(s);
+    insert << "INSERT INTO timers (" << kTimerColumns << ", state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+        useRef(t.id), useRef(t.streamId), useRef(t.party), useRef(t.kind), useRef(t.stage), useRef(t.entry),
+        useRef(t.decision), useRef(t.dueAt), useRef(t.createdAt);
+    insert.execute();
+  }
+  for (const auto& e : c.effects) {
+    if (e.eventSeq < 1 || e.eventSeq > static_cast<std::int64_t>(stored.size())) {
+      throw Error(ErrorCode::Internal, "effect " + e.id + " names event " + std::to_string(e.eventSeq) +
+                                           " of a commit with " + std::to_string(stored.size()));
+    }
+    std::int64_t seq = stored[static_cast<std::size_t>(e.eventSeq - 1)].seq;
+    Statement insert(s);
+    insert << "INSERT INTO pending_effects (id, stream_id, party, event_seq, kind, cause, payload, status, "
+              "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        useRef(e.id), useRef(e.streamId), useRef(e.party), use(seq), useRef(e.kind), useRef(e.cause),
+        useRef(e.payloadJson), useRef(e.status), useRef(e.createdAt);
+    insert.execute();
+  }
+  if (c.definition) {
+    const auto& d = *c.definition;
+    Statement insert(s);
+    insert << "INSERT INTO workflow_definitions (" << kDefinitionColumns << ") VALUES (?, ?, ?, ?, ?, ?)",
+        useRef(d.name), useRef(d.version), useRef(d.sha256), useRef(d.source), useRef(d.file), useRef(d.registeredAt);
+    try {
+      insert.execute();
+    } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
+      throw Error(ErrorCode::Conflict,
+                  "workflow " + d.name + " version " + std::to_string(d.version) + " is registered already");
+    }
+  }
+  if (c.authorisation) {
+    const auto& a = *c.authorisation;
+    Statement upsert(s);
+    upsert << "INSERT INTO authorisations (ref, request_id, party, current_version, status, created_at, updated_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO UPDATE SET "
+              "current_version = excluded.current_version, status = excluded.status, "
+              "updated_at = excluded.updated_at",
+        useRef(a.ref), useRef(a.requestId), useRef(a.party), useRef(a.currentVersion), useRef(a.status),
+        useRef(a.createdAt), useRef(a.updatedAt);
+    upsert.execute();
+  }
+  if (c.authorisationVersion) {
+    const auto& v = *c.authorisationVersion;
+    Statement insert(s);
+    insert << "INSERT INTO authorisation_versions (ref, version, fields_json, authorised_at, authorised_by, "
+              "changes_json) VALUES (?, ?, ?, ?, ?, ?)",
+        useRef(v.ref), useRef(v.version), useRef(v.fieldsJson), useRef(v.authorisedAt), useRef(v.authorisedBy),
+        useRef(v.changesJson);
+    insert.execute();
+  }
+  if (c.firstTransfer) {
+    const auto& f = *c.firstTransfer;
+    Statement insert(s);
+    insert << "INSERT INTO first_transfers (id, ref, quantity, serial_first, serial_last, transfer_date, "
+              "recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        useRef(f.id), useRef(f.ref), useRef(f.quantity), useRef(f.serialFirst), useRef(f.serialLast),
+        useRef(f.transferDate), useRef(f.recordedBy), useRef(f.recordedAt);
+    insert.execute();
+  }
+}
+
 }  // namespace
 
 struct SqliteStore::Impl {
@@ -635,6 +731,8 @@ std::vector<StoredEvent> SqliteStore::commit(const Commit& c) {
       upsert.execute();
     }
 
+    writeWorkflowParts(s, c, stored);
+
     if (c.idempotency) {
       const IdempotencyRecord& r = *c.idempotency;
       Statement insert(s);
@@ -867,6 +965,139 @@ std::optional<IdempotencyRecord> SqliteStore::findIdempotency(const std::string&
     if (select.execute() > 0) found = r;
   });
   return found;
+}
+
+std::vector<TimerRecord> SqliteStore::dueTimers(const std::string& now, int limit) {
+  std::vector<TimerRecord> found;
+  impl_->read("find due timers", [&](Session& s) {
+    TimerRow row;
+    Statement select(s);
+    select << "SELECT " << kTimerColumns << " FROM timers WHERE state = 'pending' AND due_at <= ? "
+              "ORDER BY due_at, id LIMIT ?",
+        useRef(now), use(limit);
+    row.extractInto(select);
+    eachRow(select, [&] { found.push_back(row.timer); });
+  });
+  return found;
+}
+
+std::vector<TimerRecord> SqliteStore::pendingTimers(const std::string& streamId) {
+  std::vector<TimerRecord> found;
+  impl_->read("find timers of " + streamId, [&](Session& s) {
+    TimerRow row;
+    Statement select(s);
+    select << "SELECT " << kTimerColumns << " FROM timers WHERE stream_id = ? AND state = 'pending' "
+              "ORDER BY due_at, id",
+        useRef(streamId);
+    row.extractInto(select);
+    eachRow(select, [&] { found.push_back(row.timer); });
+  });
+  return found;
+}
+
+std::vector<EffectRecord> SqliteStore::effects(const std::string& streamId) {
+  std::vector<EffectRecord> found;
+  impl_->read("find effects of " + streamId, [&](Session& s) {
+    EffectRecord e;
+    Statement select(s);
+    select << "SELECT id, stream_id, party, event_seq, kind, cause, payload, status, created_at "
+              "FROM pending_effects WHERE stream_id = ? ORDER BY event_seq, id",
+        useRef(streamId), into(e.id), into(e.streamId), into(e.party), into(e.eventSeq), into(e.kind), into(e.cause),
+        into(e.payloadJson), into(e.status), into(e.createdAt);
+    eachRow(select, [&] { found.push_back(e); });
+  });
+  return found;
+}
+
+std::optional<WorkflowDefinitionRecord> SqliteStore::findDefinition(const std::string& name, int version) {
+  std::optional<WorkflowDefinitionRecord> found;
+  impl_->read("find workflow " + name, [&](Session& s) {
+    DefinitionRow row;
+    Statement select(s);
+    select << "SELECT " << kDefinitionColumns << " FROM workflow_definitions WHERE name = ? AND version = ?",
+        useRef(name), use(version);
+    row.extractInto(select);
+    if (select.execute() > 0) found = row.record;
+  });
+  return found;
+}
+
+std::vector<WorkflowDefinitionRecord> SqliteStore::listDefinitions() {
+  std::vector<WorkflowDefinitionRecord> found;
+  impl_->read("list workflows", [&](Session& s) {
+    DefinitionRow row;
+    Statement select(s);
+    select << "SELECT " << kDefinitionColumns << " FROM workflow_definitions ORDER BY name, version";
+    row.extractInto(select);
+    eachRow(select, [&] { found.push_back(row.record); });
+  });
+  return found;
+}
+
+std::vector<RequestRecord> SqliteStore::requestsOnWorkflow(const std::string& name) {
+  std::vector<RequestRecord> found;
+  impl_->read("list requests on workflow " + name, [&](Session& s) {
+    RequestRow row;
+    Statement select(s);
+    select << "SELECT " << kRequestColumns << " FROM requests WHERE workflow_name = ? ORDER BY id", useRef(name);
+    row.extractInto(select);
+    eachRow(select, [&] { found.push_back(row.take()); });
+  });
+  return found;
+}
+
+std::optional<AuthorisationRecord> SqliteStore::findAuthorisation(const std::string& ref) {
+  std::optional<AuthorisationRecord> found;
+  impl_->read("find authorisation " + ref, [&](Session& s) {
+    AuthorisationRecord a;
+    Statement select(s);
+    select << "SELECT ref, request_id, party, current_version, status, created_at, updated_at "
+              "FROM authorisations WHERE ref = ?",
+        useRef(ref), into(a.ref), into(a.requestId), into(a.party), into(a.currentVersion), into(a.status),
+        into(a.createdAt), into(a.updatedAt);
+    if (select.execute() > 0) found = a;
+  });
+  return found;
+}
+
+std::vector<AuthorisationVersion> SqliteStore::authorisationVersions(const std::string& ref) {
+  std::vector<AuthorisationVersion> found;
+  impl_->read("list versions of " + ref, [&](Session& s) {
+    AuthorisationVersion v;
+    Statement select(s);
+    select << "SELECT ref, version, fields_json, authorised_at, authorised_by, changes_json "
+              "FROM authorisation_versions WHERE ref = ? ORDER BY version",
+        useRef(ref), into(v.ref), into(v.version), into(v.fieldsJson), into(v.authorisedAt), into(v.authorisedBy),
+        into(v.changesJson);
+    eachRow(select, [&] { found.push_back(v); });
+  });
+  return found;
+}
+
+std::vector<FirstTransfer> SqliteStore::firstTransfers(const std::string& ref) {
+  std::vector<FirstTransfer> found;
+  impl_->read("list first transfers of " + ref, [&](Session& s) {
+    FirstTransfer f;
+    Statement select(s);
+    select << "SELECT id, ref, quantity, serial_first, serial_last, transfer_date, recorded_by, recorded_at "
+              "FROM first_transfers WHERE ref = ? ORDER BY transfer_date, id",
+        useRef(ref), into(f.id), into(f.ref), into(f.quantity), into(f.serialFirst), into(f.serialLast),
+        into(f.transferDate), into(f.recordedBy), into(f.recordedAt);
+    eachRow(select, [&] { found.push_back(f); });
+  });
+  return found;
+}
+
+std::int64_t SqliteStore::nextSequence(const std::string& name) {
+  std::int64_t value = 0;
+  impl_->write("take the next number of " + name, [&](Session& s) {
+    Statement upsert(s);
+    upsert << "INSERT INTO sequences (name, value) VALUES (?, 1) "
+              "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+        useRef(name), into(value);
+    upsert.execute();
+  });
+  return value;
 }
 
 }  // namespace a6::service

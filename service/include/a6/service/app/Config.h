@@ -41,6 +41,13 @@ struct AuthConfig {
   std::chrono::seconds clockSkew{30};
 };
 
+struct WorkflowConfig {
+  std::string dir;              // definitions to register at start (*.xml); "" = none
+  std::string defaultWorkflow;  // used when a submission names none
+  std::chrono::milliseconds timerPoll{1000};
+  bool strictFirstTransferCheck = true;
+};
+
 struct Config {
   std::string file;   // where it was read from
   std::string party;  // ISO alpha-3 of the host Party this deployment serves
@@ -48,6 +55,7 @@ struct Config {
   StoreConfig store;
   LimitsConfig limits;
   AuthConfig auth;
+  WorkflowConfig workflows;
   std::vector<std::string> attachmentMediaTypes;
   std::string logLevel = "information";
 };

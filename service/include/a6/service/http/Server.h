@@ -14,6 +14,7 @@
 #include "a6/service/http/Metrics.h"
 #include "a6/service/http/Router.h"
 #include "a6/service/store/Store.h"
+#include "a6/service/workflow/WorkflowService.h"
 
 namespace Poco::Net {
 class HTTPServer;
@@ -33,12 +34,13 @@ struct Services {
   const Clock& clock;
   IdGenerator& ids;
   Metrics& metrics;
+  WorkflowService& workflows;
   const std::atomic<bool>& stopping;
 };
 
 class HttpServer {
  public:
-  HttpServer(const Config& config, Store& store, const Clock& clock, IdGenerator& ids);
+  HttpServer(const Config& config, Store& store, const Clock& clock, IdGenerator& ids, WorkflowService& workflows);
   ~HttpServer();
 
   void start();

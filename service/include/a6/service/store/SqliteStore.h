@@ -48,6 +48,16 @@ class SqliteStore final : public Store {
   std::optional<ApiKey> findApiKeyByHash(const std::string& keyHash) override;
 
   std::optional<IdempotencyRecord> findIdempotency(const std::string& principal, const std::string& key) override;
+  std::vector<TimerRecord> dueTimers(const std::string& now, int limit) override;
+  std::vector<TimerRecord> pendingTimers(const std::string& streamId) override;
+  std::vector<EffectRecord> effects(const std::string& streamId) override;
+  std::optional<WorkflowDefinitionRecord> findDefinition(const std::string& name, int version) override;
+  std::vector<WorkflowDefinitionRecord> listDefinitions() override;
+  std::vector<RequestRecord> requestsOnWorkflow(const std::string& name) override;
+  std::optional<AuthorisationRecord> findAuthorisation(const std::string& ref) override;
+  std::vector<AuthorisationVersion> authorisationVersions(const std::string& ref) override;
+  std::vector<FirstTransfer> firstTransfers(const std::string& ref) override;
+  std::int64_t nextSequence(const std::string& name) override;
 
  private:
   struct Impl;

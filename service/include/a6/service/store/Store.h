@@ -97,6 +97,72 @@ struct IdempotencyRecord {
   std::string createdAt;
 };
 
+// A workflow timer (SLA reminder or breach, or a timeout decision), fired by the timer worker.
+struct TimerRecord {
+  std::string id;  // tmr_…
+  std::string streamId;
+  std::string party;
+  std::string kind;  // "reminder", "breach", "timeout"
+  std::string stage;
+  int entry = 0;  // which entry into the stage it belongs to
+  std::string decision;  // timeout: the decision to take
+  std::string dueAt;     // RFC 3339 UTC
+  std::string createdAt;
+};
+
+// An effect of a transition, waiting for its executor (letters, UNFCCC, email, webhooks).
+struct EffectRecord {
+  std::string id;  // eff_…
+  std::string streamId;
+  std::string party;
+  std::int64_t eventSeq = 0;  // the event that caused it
+  std::string kind;           // "letter", "unfccc", "email", "webhook"
+  std::string cause;          // e.g. "decision:approve"
+  std::string payloadJson;
+  std::string status = "pending";
+  std::string createdAt;
+};
+
+struct WorkflowDefinitionRecord {
+  std::string name;
+  int version = 0;
+  std::string sha256;
+  std::string source;  // the XML as loaded
+  std::string file;
+  std::string registeredAt;
+};
+
+struct AuthorisationRecord {
+  std::string ref;  // the Authorization ID, e.g. "GHA-A6-2026-0001"
+  std::string requestId;
+  std::string party;
+  int currentVersion = 1;
+  std::string status;  // "active", "amendment_in_review", "revoked", "expired"
+  std::string createdAt;
+  std::string updatedAt;
+};
+
+// One authorised version; never changed once written.
+struct AuthorisationVersion {
+  std::string ref;
+  int version = 1;
+  std::string fieldsJson;
+  std::string authorisedAt;
+  std::string authorisedBy;
+  std::string changesJson;  // what changed from the version before ("[]" for version 1)
+};
+
+struct FirstTransfer {
+  std::string id;  // ft_…
+  std::string ref;
+  std::int64_t quantity = 0;
+  std::string serialFirst;
+  std::string serialLast;
+  std::string transferDate;
+  std::string recordedBy;
+  std::string recordedAt;
+};
+
 // One unit of work, written in one transaction or not at all.
 struct Commit {
   std::string streamId;
@@ -108,6 +174,14 @@ struct Commit {
   std::optional<User> user;                      // upserted (by name)
   std::optional<ApiKey> apiKey;                  // upserted (by id)
   std::optional<IdempotencyRecord> idempotency;  // inserted
+  bool cancelTimers = false;                     // the stream's pending timers are cancelled (before `timers`)
+  std::vector<TimerRecord> timers;               // inserted as pending
+  std::optional<std::string> firedTimer;         // this pending timer is marked fired; a conflict if it is not pending
+  std::vector<EffectRecord> effects;             // inserted; eventSeq counts from the first new event (1-based)
+  std::optional<WorkflowDefinitionRecord> definition;  // inserted; Conflict when name and version exist
+  std::optional<AuthorisationRecord> authorisation;    // upserted (by ref)
+  std::optional<AuthorisationVersion> authorisationVersion;  // inserted
+  std::optional<FirstTransfer> firstTransfer;               // inserted
 };
 
 struct RequestQuery {
@@ -169,6 +243,22 @@ class Store {
   virtual std::optional<ApiKey> findApiKeyByHash(const std::string& keyHash) = 0;
 
   virtual std::optional<IdempotencyRecord> findIdempotency(const std::string& principal, const std::string& key) = 0;
+
+  // Pending timers due at or before `now` (RFC 3339), earliest first.
+  virtual std::vector<TimerRecord> dueTimers(const std::string& now, int limit) = 0;
+  virtual std::vector<TimerRecord> pendingTimers(const std::string& streamId) = 0;
+  virtual std::vector<EffectRecord> effects(const std::string& streamId) = 0;
+
+  virtual std::optional<WorkflowDefinitionRecord> findDefinition(const std::string& name, int version) = 0;
+  virtual std::vector<WorkflowDefinitionRecord> listDefinitions() = 0;  // by name, then version
+  virtual std::vector<RequestRecord> requestsOnWorkflow(const std::string& name) = 0;
+
+  virtual std::optional<AuthorisationRecord> findAuthorisation(const std::string& ref) = 0;
+  virtual std::vector<AuthorisationVersion> authorisationVersions(const std::string& ref) = 0;  // by version
+  virtual std::vector<FirstTransfer> firstTransfers(const std::string& ref) = 0;
+
+  // Increments and returns the named counter, in a transaction of its own.
+  virtual std::int64_t nextSequence(const std::string& name) = 0;
 };
 
 }  // namespace a6::service
