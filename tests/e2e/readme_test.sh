@@ -34,7 +34,7 @@ export A6="http://127.0.0.1:$(cat port)"
 # The ```sh blocks of the "Try it" section, in order.
 awk '/^## Try it/{on=1} /^## Commands/{on=0} on && /^```sh$/{inblk=1; next} inblk && /^```$/{inblk=0; next} on && inblk' \
   "$src/README.md" > examples.sh
-[ "$(grep -c curl examples.sh)" -ge 6 ] || { echo "README examples not found"; exit 1; }
+[ "$(grep -c curl examples.sh)" -ge 9 ] || { echo "README examples not found"; exit 1; }
 bash -euo pipefail examples.sh > out.txt 2> err.txt || { echo "README examples failed"; cat out.txt err.txt; exit 1; }
 
 fail=0
@@ -47,6 +47,12 @@ expect '"name": "PDD.pdf"'
 expect "\"sha256\": \"$(sha256sum "$src/tests/data/sample-pdd.pdf" | cut -d' ' -f1)\""
 expect '"type": "attachment_added"'
 expect '"path": "authorisation.cooperative_approach_id"'
+expect '{"state":"in_review","stage":"screening","available_events":\["withdraw"\]}'
+expect '"stage":"ministerial_approval"'
+expect '{"state":"authorised","stage":null,"available_events":\["open_amendment","revoke"\]}'
+expect '{"state":"amendment_in_review","stage":"amendment_screening"}'
+expect '"current_version": 2'
+expect '"authorisation.authorized_quantity"'
 expect '"path": "authorisation.first_transfer_definition"'
 if [ $fail -ne 0 ]; then cat out.txt; exit 1; fi
 build/service/a6auth audit verify --config var/a6auth.properties | grep -q "audit: OK"

@@ -210,5 +210,43 @@ TEST_F(ProcessTest, AuditVerifyNamesTheFirstBrokenLinkOfAHandEditedEvent) {
   EXPECT_NE(broken.out.find("was changed"), std::string::npos) << broken.out;
 }
 
+TEST_F(ProcessTest, WorkflowMigrateCommandMovesARunningRequestAndReports) {
+  TempDir defs;
+  std::string v1 = readFile(std::string(A6_SOURCE_DIR) + "/workflows/definitions/article6-2-standard.xml");
+  writeFile(defs.file("v1.xml"), v1);
+  std::string config = dir_.file("wf.properties");
+  writeFile(config, readFile(config_) + "workflows.dir = " + defs.path() + "\n");
+  std::string id;
+  {
+    ServerProcess server(dir_, config);
+    HttpClient c = server.client();
+    std::string t = token("ada");
+    id = c.as(t, "POST", "/api/v1/requests", dataFile("request-valid.json")).json()->getValue<std::string>("id");
+    HttpResult submit = c.as(t, "POST", "/api/v1/requests/" + id + "/events", R"({"event": "submit"})",
+                             {{"If-Match", "\"1\""}});
+    ASSERT_EQ(submit.status, 200) << submit.body;
+    server.process().signal(SIGTERM);
+    ASSERT_EQ(server.process().wait(), 0);
+  }
+  std::string v2 = v1;
+  v2.replace(v2.find("version=\"1\""), 11, "version=\"2\"");
+  writeFile(defs.file("v2.xml"), v2);
+  RunResult dry = runA6auth({"workflow", "migrate", "article6-2-standard", "--to", "2", "--dry-run", "--config", config});
+  ASSERT_EQ(dry.exitCode, 0) << dry.err;
+  EXPECT_NE(dry.out.find("1 moved, 0 kept on their version (dry run: nothing written)"), std::string::npos) << dry.out;
+  RunResult real = runA6auth({"workflow", "migrate", "article6-2-standard", "--to", "2", "--config", config});
+  ASSERT_EQ(real.exitCode, 0) << real.err;
+  EXPECT_NE(real.out.find("moved   " + id), std::string::npos) << real.out;
+  RunResult list = runA6auth({"workflow", "list", "--config", config});
+  EXPECT_NE(list.out.find("article6-2-standard\tv2"), std::string::npos) << list.out;
+  RunResult audit = runA6auth({"audit", "verify", "--config", config});
+  EXPECT_EQ(audit.exitCode, 0) << audit.out;
+  // Changing a registered version's content is refused at start.
+  writeFile(defs.file("v2.xml"), v2 + "<!-- edited -->\n");
+  RunResult changed = runA6auth({"serve", "--config", config});
+  EXPECT_EQ(changed.exitCode, 2);
+  EXPECT_NE(changed.err.find("publish the change as version 3"), std::string::npos) << changed.err;
+}
+
 }  // namespace
 }  // namespace a6::test

@@ -56,7 +56,7 @@ int runCli(int argc, char** argv) {
     return it->second->run(rest, std::cout, std::cerr);
   } catch (const Error& e) {
     std::cerr << "a6auth " << args[0] << ": " << e.what() << "\n";
-    bool usage = e.code() == ErrorCode::Config || e.code() == ErrorCode::Malformed;
+    bool usage = e.code() == ErrorCode::Config || e.code() == ErrorCode::Malformed || e.code() == ErrorCode::Definition;
     return usage ? kExitUsage : kExitFailed;
   } catch (const std::exception& e) {
     std::cerr << "a6auth " << args[0] << ": " << e.what() << "\n";

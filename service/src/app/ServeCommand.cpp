@@ -65,7 +65,8 @@ class ServeApp final : public Poco::Util::ServerApplication {
                drained ? "stopped" : "stopped with requests still running at the deadline", {});
     } catch (const Error& e) {
       logEvent(log, Poco::Message::PRIO_FATAL, e.what(), {{"code", toString(e.code())}});
-      return e.code() == ErrorCode::Config ? kExitUsage : kExitFailed;
+      bool setup = e.code() == ErrorCode::Config || e.code() == ErrorCode::Definition;
+      return setup ? kExitUsage : kExitFailed;
     } catch (const Poco::Exception& e) {
       logEvent(log, Poco::Message::PRIO_FATAL, e.displayText(), {});
       return kExitFailed;
