@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
+#include <atomic>
 #include <thread>
 
 #include "ServerFixture.h"
@@ -327,6 +328,25 @@ TEST_F(RequestApiTest, HistoryShowsEveryEventWithActorsTimesAndAChain) {
                 ->getObject("activity")
                 ->getValue<std::string>("region"),
             "Savannah");
+}
+
+// Regression: Poco 1.11 tore OpenSSL down between concurrent token checks and the server crashed
+// under load (found with wrk). Many threads verifying tokens at once must all be answered.
+TEST_F(RequestApiTest, ManyConcurrentTokenChecksAreAllAnswered) {
+  std::string id = createSample()->getValue<std::string>("id");
+  std::string t = token("rita");
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 150; ++k) {
+        if (client_->as(t, "GET", "/api/v1/requests/" + id).status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 8 * 150);
+  EXPECT_EQ(client_->send("GET", "/healthz").status, 200);
 }
 
 TEST_F(RequestApiTest, ApiKeysAuthenticateLikeTokens) {

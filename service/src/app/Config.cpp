@@ -46,7 +46,35 @@ const std::set<std::string> kKnownKeys = {
     "workflows.default",
     "workflows.timer_poll_ms",
     "amendments.first_transfer_check",
+    "country.name",
+    "ministry.name",
+    "ministry.department",
+    "ministry.address",
+    "ministry.city",
+    "letters.templates_dir",
+    "letters.language",
+    "letters.emblem",
+    "letters.signing_key",
+    "letters.signing_key_passphrase_file",
+    "letters.trust_anchors",
+    "letters.tsa_url",
+    "limits.verify_upload_bytes",
 };
+
+// signatories.<role>.name and signatories.<role>.title
+bool isSignatoryKey(const std::string& key) {
+  const std::string prefix = "signatories.";
+  if (key.rfind(prefix, 0) != 0) return false;
+  std::string rest = key.substr(prefix.size());
+  auto dot = rest.find('.');
+  if (dot == std::string::npos || dot == 0) return false;
+  std::string field = rest.substr(dot + 1);
+  std::string role = rest.substr(0, dot);
+  bool roleOk = std::all_of(role.begin(), role.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+  });
+  return roleOk && (field == "name" || field == "title");
+}
 
 class Reader {
  public:
@@ -177,7 +205,9 @@ Config loadConfig(const std::string& file, const std::map<std::string, std::stri
     throw Error(ErrorCode::Config, file + ": cannot parse: " + e.displayText());
   }
   for (const auto& [key, value] : values) {
-    if (!kKnownKeys.count(key)) throw Error(ErrorCode::Config, file + ": " + key + ": unknown setting");
+    if (!kKnownKeys.count(key) && !isSignatoryKey(key)) {
+      throw Error(ErrorCode::Config, file + ": " + key + ": unknown setting");
+    }
   }
   for (const auto& key : kKnownKeys) {
     auto it = env.find(envName(key));
@@ -246,6 +276,60 @@ Config loadConfig(const std::string& file, const std::map<std::string, std::stri
     r.fail("amendments.first_transfer_check", "'" + check + "' is neither strict nor off");
   }
   c.workflows.strictFirstTransferCheck = check == "strict";
+
+  LettersConfig& l = c.letters;
+  l.countryName = r.string("country.name", c.party);
+  l.ministryName = r.string("ministry.name", "");
+  l.ministryDepartment = r.string("ministry.department", "");
+  {
+    // Address lines are separated by '|': a line may hold commas ("P.O. Box M232, Accra").
+    std::stringstream in(r.string("ministry.address", ""));
+    std::string line;
+    while (std::getline(in, line, '|')) {
+      line = trim(line);
+      if (!line.empty()) l.ministryAddress.push_back(line);
+    }
+  }
+  l.ministryCity = r.string("ministry.city", "");
+  l.templatesDir = r.path("letters.templates_dir", "");
+  l.language = r.string("letters.language", "en");
+  if (l.language != "en" && l.language != "fr" && l.language != "es") {
+    r.fail("letters.language", "'" + l.language + "' is not one of en, fr, es");
+  }
+  l.emblem = r.path("letters.emblem", "");
+  l.signingKey = r.path("letters.signing_key", "");
+  l.tsaUrl = r.string("letters.tsa_url", "");
+  for (const auto& anchor : splitList(r.string("letters.trust_anchors", ""))) {
+    Poco::Path p(anchor);
+    if (!p.isAbsolute()) {
+      Poco::Path base(file);
+      base.makeAbsolute();
+      p = Poco::Path(base.parent(), p);
+    }
+    l.trustAnchors.push_back(p.toString());
+  }
+  l.verifyUploadBytes = static_cast<std::size_t>(
+      r.integer("limits.verify_upload_bytes", static_cast<long long>(l.verifyUploadBytes), 1024, 256ll << 20));
+  if (!l.templatesDir.empty()) {
+    if (l.ministryName.empty()) r.fail("ministry.name", "is required when letters are issued");
+    if (l.signingKey.empty()) r.fail("letters.signing_key", "is required when letters are issued");
+    if (auto it = env.find("A6AUTH_SIGNING_KEY_PASSPHRASE"); it != env.end()) {
+      l.signingKeyPassphrase = it->second;
+    } else {
+      std::string passFile = r.path("letters.signing_key_passphrase_file", "");
+      if (passFile.empty()) {
+        r.fail("letters.signing_key_passphrase_file", "is required (or set A6AUTH_SIGNING_KEY_PASSPHRASE)");
+      }
+      l.signingKeyPassphrase = readSecretFile(r, "letters.signing_key_passphrase_file", passFile);
+    }
+  }
+  for (const auto& [key, value] : values) {
+    if (!isSignatoryKey(key)) continue;
+    std::string rest = key.substr(std::string("signatories.").size());
+    auto dot = rest.find('.');
+    Signatory& sig = l.signatories[rest.substr(0, dot)];
+    (rest.substr(dot + 1) == "name" ? sig.name : sig.title) = value;
+  }
 
   c.logLevel = r.string("log.level", c.logLevel);
   static const std::set<std::string> kLevels = {"fatal",  "critical",    "error", "warning",

@@ -4,6 +4,8 @@
 #include <Poco/Util/ServerApplication.h>
 #include <signal.h>
 
+#include <csignal>
+
 #include <fstream>
 #include <iostream>
 
@@ -33,6 +35,9 @@ class ServeApp final : public Poco::Util::ServerApplication {
     sigaddset(&stopSignals, SIGTERM);
     sigaddset(&stopSignals, SIGQUIT);
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    // A client that closes its connection while we write must not end the process: without this,
+    // the write raises SIGPIPE, whose default action is to terminate.
+    std::signal(SIGPIPE, SIG_IGN);
 
     // Poco's Application set-up installs its own console channel; ours replaces it here.
     setUpLogging(config_.logLevel);

@@ -1,6 +1,7 @@
 #include "a6/service/http/Auth.h"
 
 #include <Poco/Base64Encoder.h>
+#include <Poco/Crypto/OpenSSLInitializer.h>
 #include <Poco/JWT/JWTException.h>
 #include <Poco/JWT/Signer.h>
 #include <Poco/JWT/Token.h>
@@ -23,7 +24,13 @@ Poco::Timestamp toTimestamp(TimePoint t) {
 
 }  // namespace
 
-TokenService::TokenService(AuthConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
+TokenService::TokenService(AuthConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {
+  // Poco 1.11's digest engines initialise OpenSSL on construction and tear it down on destruction
+  // through a reference count; under concurrent requests the count falls to zero and back while
+  // another thread uses OpenSSL, which crashes. One initialiser held for the process keeps the
+  // count above zero.
+  static Poco::Crypto::OpenSSLInitializer keepOpenSslInitialised;
+}
 
 std::string TokenService::issue(const std::string& userName) const { return issue(userName, config_.tokenTtl); }
 

@@ -351,6 +351,23 @@ void checkCommit(const Commit& c) {
   }
 }
 
+constexpr const char* kLetterColumns =
+    "id, reference, request_id, party, ref, auth_version, template, language, sha256, size, signer, issued_at";
+
+struct LetterRow {
+  LetterRecord letter;
+  Poco::Nullable<std::string> ref;
+  void extractInto(Statement& statement) {
+    statement, into(letter.id), into(letter.reference), into(letter.requestId), into(letter.party), into(ref),
+        into(letter.authVersion), into(letter.templateName), into(letter.language), into(letter.sha256),
+        into(letter.size), into(letter.signer), into(letter.issuedAt);
+  }
+  LetterRecord take() {
+    letter.ref = toOptional(ref);
+    return letter;
+  }
+};
+
 constexpr const char* kTimerColumns = "id, stream_id, party, kind, stage, entry, decision, due_at, created_at";
 
 struct TimerRow {
@@ -434,6 +451,19 @@ void writeWorkflowParts(Session& s, const Commit& c, const std::vector<StoredEve
               "changes_json) VALUES (?, ?, ?, ?, ?, ?)",
         useRef(v.ref), useRef(v.version), useRef(v.fieldsJson), useRef(v.authorisedAt), useRef(v.authorisedBy),
         useRef(v.changesJson);
+    insert.execute();
+  }
+  for (const auto& [l, bytes] : c.letters) {
+    if (signing::sha256Hex(bytes) != l.sha256 || static_cast<std::int64_t>(bytes.size()) != l.size) {
+      throw Error(ErrorCode::Internal, "letter " + l.id + " does not match its sha256 or size");
+    }
+    Poco::Data::BLOB pdf(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    auto ref = toNullable(l.ref);
+    Statement insert(s);
+    insert << "INSERT INTO letters (" << kLetterColumns << ", pdf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        useRef(l.id), useRef(l.reference), useRef(l.requestId), useRef(l.party), use(ref), useRef(l.authVersion),
+        useRef(l.templateName), useRef(l.language), useRef(l.sha256), useRef(l.size), useRef(l.signer),
+        useRef(l.issuedAt), use(pdf);
     insert.execute();
   }
   if (c.firstTransfer) {
@@ -1098,6 +1128,54 @@ std::int64_t SqliteStore::nextSequence(const std::string& name) {
     upsert.execute();
   });
   return value;
+}
+
+std::vector<LetterRecord> SqliteStore::lettersOfRequest(const std::string& requestId) {
+  std::vector<LetterRecord> found;
+  impl_->read("list letters of " + requestId, [&](Session& s) {
+    LetterRow row;
+    Statement select(s);
+    select << "SELECT " << kLetterColumns << " FROM letters WHERE request_id = ? ORDER BY issued_at, id",
+        useRef(requestId);
+    row.extractInto(select);
+    eachRow(select, [&] { found.push_back(row.take()); });
+  });
+  return found;
+}
+
+std::optional<LetterRecord> SqliteStore::findLetterBySha256(const std::string& sha256) {
+  std::optional<LetterRecord> found;
+  impl_->read("find letter by hash", [&](Session& s) {
+    LetterRow row;
+    Statement select(s);
+    select << "SELECT " << kLetterColumns << " FROM letters WHERE sha256 = ?", useRef(sha256);
+    row.extractInto(select);
+    if (select.execute() > 0) found = row.take();
+  });
+  return found;
+}
+
+std::optional<LetterRecord> SqliteStore::findLetter(const std::string& id) {
+  std::optional<LetterRecord> found;
+  impl_->read("find letter " + id, [&](Session& s) {
+    LetterRow row;
+    Statement select(s);
+    select << "SELECT " << kLetterColumns << " FROM letters WHERE id = ?", useRef(id);
+    row.extractInto(select);
+    if (select.execute() > 0) found = row.take();
+  });
+  return found;
+}
+
+std::optional<std::string> SqliteStore::letterBytes(const std::string& id) {
+  std::optional<std::string> found;
+  impl_->read("read letter " + id, [&](Session& s) {
+    Poco::Data::BLOB pdf;
+    Statement select(s);
+    select << "SELECT pdf FROM letters WHERE id = ?", useRef(id), into(pdf);
+    if (select.execute() > 0) found = blobToString(pdf);
+  });
+  return found;
 }
 
 }  // namespace a6::service

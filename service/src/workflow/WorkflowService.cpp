@@ -467,7 +467,38 @@ WorkflowService::Fired WorkflowService::commitFor(const RequestRecord& record, c
     tr.createdAt = now;
     c.timers.push_back(tr);
   }
+  // The reason a letter may need to state: the comment of the decision or revocation.
+  std::string reason;
+  for (const auto& e : t.events) {
+    auto it = e.attrs.find("comment");
+    if (it != e.attrs.end() && !it->second.empty()) reason = it->second;
+  }
   for (const auto& pe : t.effects) {
+    if (letters_ && pe.effect.kind == wf::Effect::Kind::Letter) {
+      LetterIssuer::Input in;
+      in.templateName = pe.effect.templateName;
+      in.signerRole = pe.effect.signerRole;
+      in.record = r;
+      in.version = c.authorisationVersion;
+      in.previousFieldsJson = record.fieldsJson;
+      in.reason = reason;
+      if (!in.version && r.authorisationRef) {
+        auto versions = store_.authorisationVersions(*r.authorisationRef);
+        if (!versions.empty()) in.version = versions.back();
+      }
+      auto issued = letters_->issue(in);
+      Object::Ptr payload = new Object;
+      payload->set("letter_id", issued.first.id);
+      payload->set("reference", issued.first.reference);
+      payload->set("template", issued.first.templateName);
+      payload->set("language", issued.first.language);
+      payload->set("sha256", issued.first.sha256);
+      payload->set("signer", issued.first.signer);
+      if (issued.first.ref) payload->set("ref", *issued.first.ref);
+      c.events.push_back({"letter_issued", actor, now, canonicalJson(payload)});
+      c.letters.push_back(std::move(issued));
+      continue;
+    }
     EffectRecord er;
     er.id = ids_.next("eff");
     er.streamId = record.id;

@@ -48,6 +48,30 @@ struct WorkflowConfig {
   bool strictFirstTransferCheck = true;
 };
 
+struct Signatory {
+  std::string name;
+  std::string title;
+};
+
+// Who the country is and how its letters look and are signed. Never in code: letters take every
+// name, address and signatory from here.
+struct LettersConfig {
+  std::string countryName;  // e.g. "Republic of Ghana"
+  std::string ministryName;
+  std::string ministryDepartment;
+  std::vector<std::string> ministryAddress;  // lines
+  std::string ministryCity;
+  std::string templatesDir;  // "" = letters are not issued (their effects stay pending)
+  std::string language = "en";
+  std::string emblem;            // PNG or JPEG; "" = none
+  std::string signingKey;        // PKCS#12
+  std::string signingKeyPassphrase;  // never logged; from a file or A6AUTH_SIGNING_KEY_PASSPHRASE
+  std::vector<std::string> trustAnchors;  // PEM certificates verification trusts
+  std::string tsaUrl;            // RFC 3161 time-stamp authority; "" = PAdES B-B
+  std::map<std::string, Signatory> signatories;  // by workflow role
+  std::size_t verifyUploadBytes = 20u << 20;
+};
+
 struct Config {
   std::string file;   // where it was read from
   std::string party;  // ISO alpha-3 of the host Party this deployment serves
@@ -56,6 +80,7 @@ struct Config {
   LimitsConfig limits;
   AuthConfig auth;
   WorkflowConfig workflows;
+  LettersConfig letters;
   std::vector<std::string> attachmentMediaTypes;
   std::string logLevel = "information";
 };

@@ -58,6 +58,10 @@ class SqliteStore final : public Store {
   std::vector<AuthorisationVersion> authorisationVersions(const std::string& ref) override;
   std::vector<FirstTransfer> firstTransfers(const std::string& ref) override;
   std::int64_t nextSequence(const std::string& name) override;
+  std::vector<LetterRecord> lettersOfRequest(const std::string& requestId) override;
+  std::optional<LetterRecord> findLetterBySha256(const std::string& sha256) override;
+  std::optional<LetterRecord> findLetter(const std::string& id) override;
+  std::optional<std::string> letterBytes(const std::string& id) override;
 
  private:
   struct Impl;

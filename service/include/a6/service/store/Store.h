@@ -163,6 +163,22 @@ struct FirstTransfer {
   std::string recordedAt;
 };
 
+// A signed letter as issued; its bytes are kept exactly.
+struct LetterRecord {
+  std::string id;         // let_…
+  std::string reference;  // printed on the letter, e.g. "GHA-A6-2026-0001/1" or "GHA-LNO-2026-0003"
+  std::string requestId;
+  std::string party;
+  std::optional<std::string> ref;  // the authorisation it belongs to, if any
+  int authVersion = 0;             // the authorisation version it states (0 when none)
+  std::string templateName;
+  std::string language;
+  std::string sha256;
+  std::int64_t size = 0;
+  std::string signer;  // the certificate subject that signed it
+  std::string issuedAt;
+};
+
 // One unit of work, written in one transaction or not at all.
 struct Commit {
   std::string streamId;
@@ -182,6 +198,7 @@ struct Commit {
   std::optional<AuthorisationRecord> authorisation;    // upserted (by ref)
   std::optional<AuthorisationVersion> authorisationVersion;  // inserted
   std::optional<FirstTransfer> firstTransfer;               // inserted
+  std::vector<std::pair<LetterRecord, std::string>> letters;  // inserted with their PDF bytes
 };
 
 struct RequestQuery {
@@ -256,6 +273,11 @@ class Store {
   virtual std::optional<AuthorisationRecord> findAuthorisation(const std::string& ref) = 0;
   virtual std::vector<AuthorisationVersion> authorisationVersions(const std::string& ref) = 0;  // by version
   virtual std::vector<FirstTransfer> firstTransfers(const std::string& ref) = 0;
+
+  virtual std::vector<LetterRecord> lettersOfRequest(const std::string& requestId) = 0;  // oldest first
+  virtual std::optional<LetterRecord> findLetterBySha256(const std::string& sha256) = 0;
+  virtual std::optional<LetterRecord> findLetter(const std::string& id) = 0;
+  virtual std::optional<std::string> letterBytes(const std::string& id) = 0;
 
   // Increments and returns the named counter, in a transaction of its own.
   virtual std::int64_t nextSequence(const std::string& name) = 0;

@@ -13,6 +13,7 @@
 
 #include "a6/core/Clock.h"
 #include "a6/core/IdGenerator.h"
+#include "a6/service/letters/LetterIssuer.h"
 #include "a6/service/store/Store.h"
 #include "a6/workflows/Definition.h"
 #include "a6/workflows/Engine.h"
@@ -39,6 +40,10 @@ struct WorkflowRefusal {
 class WorkflowService {
  public:
   WorkflowService(Store& store, const Clock& clock, IdGenerator& ids, WorkflowSettings settings);
+
+  // Letter effects are issued (rendered, signed, stored) in the commit of the decision that
+  // causes them; without an issuer they are kept as pending effects.
+  void setLetterIssuer(LetterIssuer* issuer) { letters_ = issuer; }
 
   // Loads every *.xml in `dir`, registering new (name, version) pairs in the store. A file whose
   // (name, version) is registered with other content is refused: publish a new version instead.
@@ -104,6 +109,7 @@ class WorkflowService {
   const Clock& clock_;
   IdGenerator& ids_;
   WorkflowSettings settings_;
+  LetterIssuer* letters_ = nullptr;
   std::mutex mutex_;
   std::map<std::pair<std::string, int>, Loaded> cache_;
 };
