@@ -388,7 +388,16 @@ TEST_F(WorkflowApiTest, AmendmentMakesVersionTwoAndKeepsVersionOne) {
 TEST_F(WorkflowApiTest, NoAmendmentBeforeAuthorisation) {
   std::string id = draft();
   expectFire("ada", id, "submit");
-  EXPECT_EQ(fire("ada", id, "open_amendment").status, 409);
+  // There is no authorisation to amend: no reference exists, and the event alone is refused.
+  HttpResult viaEvents = fire("ada", id, "open_amendment");
+  EXPECT_EQ(viaEvents.status, 422) << viaEvents.body;
+  EXPECT_NE(viaEvents.body.find("/amendments"), std::string::npos);
+  EXPECT_TRUE(get(id)->isNull("authorisation_ref"));
+  EXPECT_EQ(as("ada", "POST", "/api/v1/authorisations/GHA-A6-2026-9999/amendments",
+               R"({"changes": {"authorisation": {"authorized_quantity": 1}}})")
+                .status,
+            404);
+  EXPECT_EQ(state(id), "in_review");
 }
 
 TEST_F(WorkflowApiTest, AnAmendmentMayNotCutBelowWhatWasFirstTransferred) {

@@ -97,7 +97,13 @@ WriteResult postEvent(Services& s, Exchange& ex) {
     }
   }
   if (!errors.empty()) throw Error(ErrorCode::Invalid, "the event is not valid", std::move(errors));
-  if (input.event == "submit" && wf::spineStateFromString(record.state) &&
+  if (input.event == "open_amendment") {
+    throw Error(ErrorCode::Invalid, "an amendment states its changes",
+                {{"event", "enum",
+                  "open amendments with POST /api/v1/authorisations/{ref}/amendments, which carries the changes"}});
+  }
+  bool applicant = p.hasRole("applicant") && p.organisation == record.organisation;
+  if (input.event == "submit" && applicant &&
       (record.state == "draft" || record.state == "changes_requested")) {
     std::vector<FieldError> ignored;
     RequestFields f = decodeRequestFields(*parseObject(record.fieldsJson), ignored);

@@ -421,7 +421,9 @@ WorkflowService::Fired WorkflowService::commitFor(const RequestRecord& record, c
       a.updatedAt = now;
       // The changes are the last proposal on the stream.
       std::optional<std::string> patch;
+      // Only a proposal made with the amendment now under review counts, never an older one.
       for (const auto& e : store_.events(record.id)) {
+        if (e.type == "amendment_opened") patch.reset();
         if (e.type == "amendment_proposed") patch = canonicalJson(parseObject(e.payloadJson)->get("patch"));
       }
       if (patch) {
