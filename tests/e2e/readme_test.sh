@@ -17,6 +17,7 @@ mkdir -p "$work/build/service" "$work/scripts" "$work/tests"
 ln -s "$a6auth" "$work/build/service/a6auth"
 ln -s "$src/tests/data" "$work/tests/data"
 ln -s "$src/workflows" "$work/workflows"
+ln -s "$src/templates" "$work/templates"
 cp "$src/scripts/dev-setup" "$work/scripts/dev-setup"
 cd "$work"
 scripts/dev-setup build/service/a6auth > setup.log
@@ -53,6 +54,10 @@ expect '{"state":"authorised","stage":null,"available_events":\["open_amendment"
 expect '{"state":"amendment_in_review","stage":"amendment_screening"}'
 expect '"current_version": 2'
 expect '"authorisation.authorized_quantity"'
+expect '"result": "valid"'
+expect '"authorisation_status": "superseded by version 2"'
+expect 'valid: an unaltered letter on record'
+expect 'Signature Validation: Signature is Valid.'
 expect '"path": "authorisation.first_transfer_definition"'
 if [ $fail -ne 0 ]; then cat out.txt; exit 1; fi
 build/service/a6auth audit verify --config var/a6auth.properties | grep -q "audit: OK"

@@ -12,6 +12,7 @@
 #include "a6/service/app/Config.h"
 #include "a6/service/app/Users.h"
 #include "a6/service/http/Server.h"
+#include "a6/service/letters/LetterService.h"
 #include "a6/service/store/SqliteStore.h"
 #include "a6/service/workflow/TimerWorker.h"
 #include "a6/service/workflow/WorkflowService.h"
@@ -48,8 +49,12 @@ class ServerFixture : public ::testing::Test {
     workflows_ = std::make_unique<service::WorkflowService>(
         *store_, clock_, ids_, service::WorkflowSettings{"GHA", "article6-2-standard", true});
     workflows_->registerDirectory(config_->workflows.dir, "system");
+    if (!config_->letters.templatesDir.empty()) {
+      letters_ = std::make_unique<service::LetterService>(*config_, *store_, clock_, ids_);
+      workflows_->setLetterIssuer(letters_.get());
+    }
     timers_ = std::make_unique<service::TimerWorker>(*workflows_, std::chrono::milliseconds(10));
-    server_ = std::make_unique<service::HttpServer>(*config_, *store_, clock_, ids_, *workflows_);
+    server_ = std::make_unique<service::HttpServer>(*config_, *store_, clock_, ids_, *workflows_, letters_.get());
     server_->start();
     client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
   }
@@ -60,10 +65,12 @@ class ServerFixture : public ::testing::Test {
     server_.reset();
     timers_.reset();
     workflows_.reset();
+    letters_.reset();
     store_.reset();
   }
 
-  virtual std::string extraConfig() { return ""; }
+  // Letters are issued with a test PKI unless a test says otherwise.
+  virtual std::string extraConfig() { return makeTestLetterConfig(dir_); }
 
   void addUser(const std::string& name, std::vector<std::string> roles, const std::string& org) {
     service::User u;
@@ -98,6 +105,7 @@ class ServerFixture : public ::testing::Test {
   UlidGenerator ids_{clock_};
   std::unique_ptr<service::Config> config_;
   std::unique_ptr<service::SqliteStore> store_;
+  std::unique_ptr<service::LetterService> letters_;
   std::unique_ptr<service::WorkflowService> workflows_;
   std::unique_ptr<service::TimerWorker> timers_;
   std::unique_ptr<service::HttpServer> server_;

@@ -60,6 +60,11 @@ class WorkflowApiTest : public ServerFixture {
 
   std::vector<std::string> effects(const std::string& id, const std::string& kind) {
     std::vector<std::string> out;
+    // Letters are issued (rendered, signed, stored) in the decision's commit, not left pending.
+    if (kind == "letter") {
+      for (const auto& l : store_->lettersOfRequest(id)) out.push_back(l.templateName);
+      return out;
+    }
     for (const auto& e : store_->effects(id)) {
       if (e.kind != kind) continue;
       auto p = Poco::JSON::Parser().parse(e.payloadJson).extract<Object::Ptr>();

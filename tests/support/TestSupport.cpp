@@ -106,6 +106,39 @@ std::string writeTestConfig(const TempDir& dir, const std::string& extra) {
   return config;
 }
 
+std::string makeTestLetterConfig(const TempDir& dir) {
+  std::string d = dir.path();
+  std::string script =
+      "set -e; cd '" + d +
+      "'; "
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj '/CN=a6auth Test CA' "
+      "-keyout ca.key -out ca.crt -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign "
+      "2>/dev/null; "
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/O=Test Ministry/CN=Test Minister' "
+      "-keyout signer.key -out signer.csr 2>/dev/null; "
+      "echo 'keyUsage=critical,digitalSignature,nonRepudiation' > signer.ext; "
+      "openssl x509 -req -in signer.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -out signer.crt "
+      "-extfile signer.ext 2>/dev/null; "
+      "printf 'test-passphrase' > signer.pass; "
+      "openssl pkcs12 -export -inkey signer.key -in signer.crt -certfile ca.crt -passout pass:test-passphrase "
+      "-out signer.p12";
+  writeFile(dir.file("make-pki.sh"), script + "\n");
+  if (std::system(("bash '" + dir.file("make-pki.sh") + "'").c_str()) != 0) throw std::runtime_error("test PKI failed");
+  return "country.name = Republic of Ghana\n"
+         "ministry.name = Ministry of Environment, Science and Technology\n"
+         "ministry.department = Carbon Markets Office\n"
+         "ministry.address = P.O. Box M232 | Accra\n"
+         "ministry.city = Accra\n"
+         "letters.templates_dir = " +
+         std::string(A6_SOURCE_DIR) +
+         "/templates/letters\n"
+         "letters.signing_key = " +
+         d + "/signer.p12\nletters.signing_key_passphrase_file = " + d + "/signer.pass\nletters.trust_anchors = " + d +
+         "/ca.crt\n"
+         "signatories.minister.name = Hon. Ophelia Mensah\n"
+         "signatories.minister.title = Minister for Environment, Science and Technology\n";
+}
+
 std::string a6authPath() { return A6AUTH_BIN; }
 
 Process::Process(const std::vector<std::string>& args, const std::string& outFile) {

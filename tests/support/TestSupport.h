@@ -54,6 +54,10 @@ void writeFile(const std::string& path, const std::string& text);
 // tests/data/<name>
 std::string dataFile(const std::string& name);
 
+// A test PKI in `dir`: ca.crt/ca.key (a test CA), signer.p12 (EC P-256, issued by the CA,
+// passphrase in signer.pass) and signer.crt. Returns config lines that issue letters with it.
+std::string makeTestLetterConfig(const TempDir& dir);
+
 // Writes a6auth.properties (port 0, SQLite in the folder) and a JWT secret; returns the config path.
 std::string writeTestConfig(const TempDir& dir, const std::string& extra = "");
 

@@ -22,6 +22,8 @@ const char* kUsage =
     "  token issue NAME [--ttl SECONDS]  print a bearer token for a user\n"
     "  apikey issue NAME [--label TEXT]  print a new API key for a user (shown once)\n"
     "  audit verify                      recompute every hash chain; exit 1 on the first broken link\n"
+    "  verify FILE                       check a letter's signatures and whether it is on record;\n"
+    "                                    exit 0 valid, 1 invalid, 3 unknown\n"
     "  workflow check FILE...            check definitions; every problem with file and line; exit 1 on any\n"
     "  workflow graph FILE [--stage S]   print a definition as Graphviz DOT\n"
     "  workflow list                     registered definitions\n"
@@ -46,6 +48,7 @@ int runCli(int argc, char** argv) {
   commands["apikey"] = std::make_unique<ApiKeyCommand>();
   commands["audit"] = std::make_unique<AuditCommand>();
   commands["workflow"] = std::make_unique<WorkflowCommand>();
+  commands["verify"] = std::make_unique<VerifyCommand>();
   auto it = commands.find(args[0]);
   if (it == commands.end()) {
     std::cerr << "a6auth: unknown command '" << args[0] << "'\n\n" << kUsage;

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <sstream>
 
@@ -15,6 +17,7 @@
 #include "a6/service/audit/Chain.h"
 #include "a6/service/http/Auth.h"
 #include "a6/service/http/RequestJson.h"
+#include "a6/service/letters/LetterService.h"
 #include "a6/service/store/SqliteStore.h"
 #include "a6/service/workflow/WorkflowService.h"
 #include "a6/workflows/DefinitionLoader.h"
@@ -218,6 +221,42 @@ int WorkflowCommand::run(const std::vector<std::string>& argv, std::ostream& out
   err << "usage: a6auth workflow check FILE... | graph FILE [--stage S] | list | migrate NAME --to V [--map A=B,...] "
          "[--dry-run]\n";
   return kExitUsage;
+}
+
+int VerifyCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  Args args(argv, {"config"}, {});
+  if (args.positional().size() != 1) {
+    err << "usage: a6auth verify FILE\n";
+    return kExitUsage;
+  }
+  const std::string& file = args.positional()[0];
+  Config config = configFromArgs(args.get("config"));
+  if (config.letters.templatesDir.empty()) {
+    throw Error(ErrorCode::Config, config.file + ": letters.templates_dir: letters are not configured");
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::Malformed, "cannot read " + file);
+  std::string pdf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto store = openStore(config);
+  SystemClock clock;
+  UlidGenerator ids(clock);
+  LetterService letters(config, *store, clock, ids);
+  LetterVerification v = letters.verify(pdf);
+  out << file << ": " << v.result << ": " << v.reason << "\n";
+  for (std::size_t i = 0; i < v.pdf.signatures.size(); ++i) {
+    const auto& s = v.pdf.signatures[i];
+    out << "  signature " << i + 1 << ": " << (s.intact ? "intact" : "NOT intact") << ", "
+        << (s.chainTrusted ? "trusted" : "NOT trusted") << ", signer " << s.signerName << ", signed "
+        << s.signingTime << (s.timestampTime ? ", time-stamped " + *s.timestampTime : "")
+        << (s.coversWholeFile ? ", covers the whole file" : ", bytes follow it") << (s.problem.empty() ? "" : ": " + s.problem)
+        << "\n";
+  }
+  if (v.letter) {
+    out << "  on record: " << v.letter->reference << " (" << v.letter->templateName << "), issued " << v.letter->issuedAt
+        << "\n";
+    if (!v.authorisationStatus.empty()) out << "  authorisation " << *v.letter->ref << ": " << v.authorisationStatus << "\n";
+  }
+  return v.result == "valid" ? kExitOk : v.result == "invalid" ? kExitFailed : 3;
 }
 
 int AuditCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {

@@ -40,6 +40,11 @@ class WorkflowCommand final : public Command {
   int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) override;
 };
 
+class VerifyCommand final : public Command {
+ public:
+  int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) override;
+};
+
 class AuditCommand final : public Command {
  public:
   int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) override;

@@ -14,6 +14,7 @@
 #include "a6/core/IdGenerator.h"
 #include "a6/service/app/Logging.h"
 #include "a6/service/http/Server.h"
+#include "a6/service/letters/LetterService.h"
 #include "a6/service/workflow/TimerWorker.h"
 #include "app/Args.h"
 #include "app/Commands.h"
@@ -52,8 +53,13 @@ class ServeApp final : public Poco::Util::ServerApplication {
           logEvent(log, Poco::Message::PRIO_NOTICE, "workflow registered", {{"workflow", d}});
         }
       }
+      std::unique_ptr<LetterService> letters;
+      if (!config_.letters.templatesDir.empty()) {
+        letters = std::make_unique<LetterService>(config_, *store, clock, ids);
+        workflows.setLetterIssuer(letters.get());
+      }
       TimerWorker timers(workflows, config_.workflows.timerPoll);
-      HttpServer server(config_, *store, clock, ids, workflows);
+      HttpServer server(config_, *store, clock, ids, workflows, letters.get());
       server.start();
       timers.start();
       if (!portFile_.empty()) writePortFile(server.port());

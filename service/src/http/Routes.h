@@ -9,6 +9,7 @@ namespace a6::service {
 void registerOpsRoutes(Router& router, Services& services);
 void registerRequestRoutes(Router& router, Services& services);
 void registerWorkflowRoutes(Router& router, Services& services);
+void registerLetterRoutes(Router& router, Services& services);
 
 // Shared by the request and workflow routes.
 bool readsEverything(const Principal& p);

@@ -95,17 +95,18 @@ bool drain(Poco::Net::HTTPServerRequest& req) {
 }  // namespace
 
 HttpServer::HttpServer(const Config& config, Store& store, const Clock& clock, IdGenerator& ids,
-                       WorkflowService& workflows)
+                       WorkflowService& workflows, LetterService* letters)
     : config_(config),
       store_(store),
       clock_(clock),
       ids_(ids),
       tokens_(config.auth, clock),
       auth_(tokens_, store),
-      services_{config, store, clock, ids, metrics_, workflows, stopping_} {
+      services_{config, store, clock, ids, metrics_, workflows, letters, stopping_} {
   registerOpsRoutes(router_, services_);
   registerRequestRoutes(router_, services_);
   registerWorkflowRoutes(router_, services_);
+  registerLetterRoutes(router_, services_);
 }
 
 HttpServer::~HttpServer() {

@@ -241,6 +241,20 @@ Response getAuthorisation(Services& s, Exchange& ex) {
     total += t.quantity;
   }
   o->set("first_transfers", transfers);
+  Array::Ptr letters = new Array;
+  for (const auto& l : s.store.lettersOfRequest(a.requestId)) {
+    if (l.ref != a.ref) continue;
+    Object::Ptr lo = new Object;
+    lo->set("id", l.id);
+    lo->set("reference", l.reference);
+    lo->set("template", l.templateName);
+    lo->set("authorisation_version", l.authVersion);
+    lo->set("sha256", l.sha256);
+    lo->set("issued_at", l.issuedAt);
+    lo->set("href", "/api/v1/requests/" + l.requestId + "/letters/" + l.id);
+    letters->add(lo);
+  }
+  o->set("letters", letters);
   o->set("first_transferred_total", total);
   return Response::json(200, canonicalJson(o));
 }

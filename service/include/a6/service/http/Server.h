@@ -27,6 +27,8 @@ class ThreadPool;
 
 namespace a6::service {
 
+class LetterService;
+
 // What handlers are given to work with.
 struct Services {
   const Config& config;
@@ -35,12 +37,14 @@ struct Services {
   IdGenerator& ids;
   Metrics& metrics;
   WorkflowService& workflows;
+  LetterService* letters;  // null when this deployment issues no letters
   const std::atomic<bool>& stopping;
 };
 
 class HttpServer {
  public:
-  HttpServer(const Config& config, Store& store, const Clock& clock, IdGenerator& ids, WorkflowService& workflows);
+  HttpServer(const Config& config, Store& store, const Clock& clock, IdGenerator& ids, WorkflowService& workflows,
+             LetterService* letters = nullptr);
   ~HttpServer();
 
   void start();

@@ -38,7 +38,7 @@ class LetterService final : public LetterIssuer {
  public:
   // Loads the templates and the signing key; a bad template or key stops the start
   // (a6::Error Config or Definition, naming the file).
-  LetterService(const Config& config, Store& store, const Clock& clock);
+  LetterService(const Config& config, Store& store, const Clock& clock, IdGenerator& ids);
   ~LetterService() override;
 
   std::pair<LetterRecord, std::string> issue(const Input& input) override;
@@ -48,6 +48,7 @@ class LetterService final : public LetterIssuer {
   const Config& config_;
   Store& store_;
   const Clock& clock_;
+  IdGenerator& ids_;
   std::unique_ptr<templates::LetterTemplates> templates_;
   std::unique_ptr<signing::SigningIdentity> identity_;
   std::unique_ptr<signing::TrustStore> trust_;
