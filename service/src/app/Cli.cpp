@@ -24,6 +24,7 @@ const char* kUsage =
     "  audit verify                      recompute every hash chain; exit 1 on the first broken link\n"
     "  verify FILE                       check a letter's signatures and whether it is on record;\n"
     "                                    exit 0 valid, 1 invalid, 3 unknown\n"
+    "  report aef --year YYYY [--format xml|csv]  the annual information export, to stdout\n"
     "  workflow check FILE...            check definitions; every problem with file and line; exit 1 on any\n"
     "  workflow graph FILE [--stage S]   print a definition as Graphviz DOT\n"
     "  workflow list                     registered definitions\n"
@@ -49,6 +50,7 @@ int runCli(int argc, char** argv) {
   commands["audit"] = std::make_unique<AuditCommand>();
   commands["workflow"] = std::make_unique<WorkflowCommand>();
   commands["verify"] = std::make_unique<VerifyCommand>();
+  commands["report"] = std::make_unique<ReportCommand>();
   auto it = commands.find(args[0]);
   if (it == commands.end()) {
     std::cerr << "a6auth: unknown command '" << args[0] << "'\n\n" << kUsage;

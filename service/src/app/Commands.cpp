@@ -18,6 +18,7 @@
 #include "a6/service/http/Auth.h"
 #include "a6/service/http/RequestJson.h"
 #include "a6/service/letters/LetterService.h"
+#include "a6/service/reports/AefReport.h"
 #include "a6/service/store/SqliteStore.h"
 #include "a6/service/workflow/WorkflowService.h"
 #include "a6/workflows/DefinitionLoader.h"
@@ -257,6 +258,30 @@ int VerifyCommand::run(const std::vector<std::string>& argv, std::ostream& out, 
     if (!v.authorisationStatus.empty()) out << "  authorisation " << *v.letter->ref << ": " << v.authorisationStatus << "\n";
   }
   return v.result == "valid" ? kExitOk : v.result == "invalid" ? kExitFailed : 3;
+}
+
+int ReportCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  Args args(argv, {"config", "year", "format"}, {});
+  if (args.positional().size() != 1 || args.positional()[0] != "aef") {
+    err << "usage: a6auth report aef --year YYYY [--format xml|csv]\n";
+    return kExitUsage;
+  }
+  std::string yearText = args.required("year");
+  int year = 0;
+  try {
+    year = std::stoi(yearText);
+  } catch (const std::exception&) {
+    year = 0;
+  }
+  if (year < 2021 || year > 2100) throw Error(ErrorCode::Malformed, "--year must be 2021 to 2100");
+  std::string format = args.get("format").value_or("xml");
+  if (format != "xml" && format != "csv") throw Error(ErrorCode::Malformed, "--format is xml or csv");
+  Config config = configFromArgs(args.get("config"));
+  auto store = openStore(config);
+  SystemClock clock;
+  UlidGenerator ids(clock);
+  out << (format == "xml" ? aefXml(*store, config, year, clock.now(), ids) : aefCsv(*store, config, year));
+  return kExitOk;
 }
 
 int AuditCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {

@@ -45,6 +45,11 @@ class VerifyCommand final : public Command {
   int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) override;
 };
 
+class ReportCommand final : public Command {
+ public:
+  int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) override;
+};
+
 class AuditCommand final : public Command {
  public:
   int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) override;

@@ -96,7 +96,7 @@ Response problem(const Error& error, const std::string& instance) {
   body.set("detail", internal ? std::string("the server could not complete the request; it has been logged")
                               : std::string(error.what()));
   body.set("instance", instance);
-  if (!error.fieldErrors().empty()) {
+  if (!error.fieldErrors().empty() && !internal) {
     Poco::JSON::Array::Ptr errors = new Poco::JSON::Array;
     for (const auto& f : error.fieldErrors()) {
       Poco::JSON::Object::Ptr e = new Poco::JSON::Object;

@@ -10,6 +10,7 @@ void registerOpsRoutes(Router& router, Services& services);
 void registerRequestRoutes(Router& router, Services& services);
 void registerWorkflowRoutes(Router& router, Services& services);
 void registerLetterRoutes(Router& router, Services& services);
+void registerReportRoutes(Router& router, Services& services);
 
 // Shared by the request and workflow routes.
 bool readsEverything(const Principal& p);

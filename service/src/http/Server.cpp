@@ -107,6 +107,7 @@ HttpServer::HttpServer(const Config& config, Store& store, const Clock& clock, I
   registerRequestRoutes(router_, services_);
   registerWorkflowRoutes(router_, services_);
   registerLetterRoutes(router_, services_);
+  registerReportRoutes(router_, services_);
 }
 
 HttpServer::~HttpServer() {

@@ -1178,4 +1178,34 @@ std::optional<std::string> SqliteStore::letterBytes(const std::string& id) {
   return found;
 }
 
+std::vector<AuthorisationVersion> SqliteStore::authorisationVersionsInYear(int year) {
+  std::vector<AuthorisationVersion> found;
+  std::string from = std::to_string(year) + "-01-01", to = std::to_string(year + 1) + "-01-01";
+  impl_->read("list authorisations of " + std::to_string(year), [&](Session& s) {
+    AuthorisationVersion v;
+    Statement select(s);
+    select << "SELECT ref, version, fields_json, authorised_at, authorised_by, changes_json "
+              "FROM authorisation_versions WHERE authorised_at >= ? AND authorised_at < ? ORDER BY ref, version",
+        useRef(from), useRef(to), into(v.ref), into(v.version), into(v.fieldsJson), into(v.authorisedAt),
+        into(v.authorisedBy), into(v.changesJson);
+    eachRow(select, [&] { found.push_back(v); });
+  });
+  return found;
+}
+
+std::vector<FirstTransfer> SqliteStore::firstTransfersInYear(int year) {
+  std::vector<FirstTransfer> found;
+  std::string from = std::to_string(year) + "-01-01", to = std::to_string(year + 1) + "-01-01";
+  impl_->read("list first transfers of " + std::to_string(year), [&](Session& s) {
+    FirstTransfer f;
+    Statement select(s);
+    select << "SELECT id, ref, quantity, serial_first, serial_last, transfer_date, recorded_by, recorded_at "
+              "FROM first_transfers WHERE transfer_date >= ? AND transfer_date < ? ORDER BY transfer_date, id",
+        useRef(from), useRef(to), into(f.id), into(f.ref), into(f.quantity), into(f.serialFirst), into(f.serialLast),
+        into(f.transferDate), into(f.recordedBy), into(f.recordedAt);
+    eachRow(select, [&] { found.push_back(f); });
+  });
+  return found;
+}
+
 }  // namespace a6::service

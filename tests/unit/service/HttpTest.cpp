@@ -29,3 +29,27 @@ TEST(HttpTest, NestingDepthCountsArraysAndObjectsButNotStrings) {
 }
 
 }  // namespace a6::service
+
+#include "a6/service/http/Problem.h"
+
+namespace a6::service {
+
+TEST(ProblemTest, ClientErrorsCarryTheirFieldErrors) {
+  Response r = problem(Error(ErrorCode::Invalid, "2 field(s)", {{"activity.title", "required", "is required"}}), "/x");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("\"activity.title\""), std::string::npos);
+  EXPECT_NE(r.body.find("2 field(s)"), std::string::npos);
+}
+
+// Regression: a 500 once carried the internal error's field list (schema lines of a generated
+// message) to the client. Server errors say nothing of their insides.
+TEST(ProblemTest, ServerErrorsRevealNoDetail) {
+  Response r = problem(Error(ErrorCode::Internal, "schema.xsd line 99: ActionID 'ft_1' refused",
+                             {{"Actions/Action/ActionID", "schema", "line 99: pattern"}}),
+                       "/api/v1/reports/aef");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body.find("ActionID"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("errors"), std::string::npos) << r.body;
+}
+
+}  // namespace a6::service

@@ -57,6 +57,8 @@ class SqliteStore final : public Store {
   std::optional<AuthorisationRecord> findAuthorisation(const std::string& ref) override;
   std::vector<AuthorisationVersion> authorisationVersions(const std::string& ref) override;
   std::vector<FirstTransfer> firstTransfers(const std::string& ref) override;
+  std::vector<AuthorisationVersion> authorisationVersionsInYear(int year) override;
+  std::vector<FirstTransfer> firstTransfersInYear(int year) override;
   std::int64_t nextSequence(const std::string& name) override;
   std::vector<LetterRecord> lettersOfRequest(const std::string& requestId) override;
   std::optional<LetterRecord> findLetterBySha256(const std::string& sha256) override;

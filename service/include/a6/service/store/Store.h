@@ -273,6 +273,10 @@ class Store {
   virtual std::optional<AuthorisationRecord> findAuthorisation(const std::string& ref) = 0;
   virtual std::vector<AuthorisationVersion> authorisationVersions(const std::string& ref) = 0;  // by version
   virtual std::vector<FirstTransfer> firstTransfers(const std::string& ref) = 0;
+  // Every authorisation version authorised in `year` (by authorised_at), by ref then version.
+  virtual std::vector<AuthorisationVersion> authorisationVersionsInYear(int year) = 0;
+  // Every first transfer dated in `year`, by date.
+  virtual std::vector<FirstTransfer> firstTransfersInYear(int year) = 0;
 
   virtual std::vector<LetterRecord> lettersOfRequest(const std::string& requestId) = 0;  // oldest first
   virtual std::optional<LetterRecord> findLetterBySha256(const std::string& sha256) = 0;
