@@ -90,7 +90,8 @@ Response authorisationLetter(Services& s, Exchange& ex) {
 
 Response verify(Services& s, Exchange& ex) {
   if (!s.letters) throw Error(ErrorCode::NotFound, "letters are not issued by this deployment");
-  std::string type = Poco::toLower(Poco::trim(ex.header("Content-Type").substr(0, ex.header("Content-Type").find(';'))));
+  std::string type =
+      Poco::toLower(Poco::trim(ex.header("Content-Type").substr(0, ex.header("Content-Type").find(';'))));
   if (type != "application/pdf" && type != "application/octet-stream") {
     throw Error(ErrorCode::UnsupportedMediaType, "send the PDF as application/pdf");
   }
@@ -136,12 +137,20 @@ Response verify(Services& s, Exchange& ex) {
 
 void registerLetterRoutes(Router& router, Services& s) {
   router.add({"GET", "/api/v1/requests/{id}/letters", true, 0, [&s](Exchange& ex) { return listLetters(s, ex); }, {}});
-  router.add({"GET", "/api/v1/requests/{id}/letters/{letter}", true, 0,
-              [&s](Exchange& ex) { return getLetter(s, ex); }, {}});
-  router.add({"GET", "/api/v1/authorisations/{ref}/letter.pdf", true, 0,
-              [&s](Exchange& ex) { return authorisationLetter(s, ex); }, {}});
-  router.add({"POST", "/api/v1/verify", false, s.config.letters.verifyUploadBytes,
-              [&s](Exchange& ex) { return verify(s, ex); }, {}});
+  router.add(
+      {"GET", "/api/v1/requests/{id}/letters/{letter}", true, 0, [&s](Exchange& ex) { return getLetter(s, ex); }, {}});
+  router.add({"GET",
+              "/api/v1/authorisations/{ref}/letter.pdf",
+              true,
+              0,
+              [&s](Exchange& ex) { return authorisationLetter(s, ex); },
+              {}});
+  router.add({"POST",
+              "/api/v1/verify",
+              false,
+              s.config.letters.verifyUploadBytes,
+              [&s](Exchange& ex) { return verify(s, ex); },
+              {}});
 }
 
 }  // namespace a6::service

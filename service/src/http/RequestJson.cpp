@@ -2,6 +2,8 @@
 // JSON form that event payloads are hashed in.
 #include "a6/service/http/RequestJson.h"
 
+#include <Poco/JSON/Parser.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -486,6 +488,31 @@ Object::Ptr applyMergePatch(const Object& target, const Object& patch) { return 
 std::string canonicalJson(const Var& value) {
   std::string out;
   writeValue(out, value);
+  return out;
+}
+
+Poco::JSON::Object::Ptr parseStoredObject(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+namespace {
+void flattenInto(const Poco::JSON::Object& o, const std::string& prefix,
+                 std::map<std::string, Poco::Dynamic::Var>& out) {
+  for (const auto& [key, value] : o) {
+    std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
+      flattenInto(*value.extract<Poco::JSON::Object::Ptr>(), path, out);
+    } else {
+      out[path] = value;
+    }
+  }
+}
+}  // namespace
+
+std::map<std::string, Poco::Dynamic::Var> flattenObject(const Poco::JSON::Object& object) {
+  std::map<std::string, Poco::Dynamic::Var> out;
+  flattenInto(object, "", out);
   return out;
 }
 

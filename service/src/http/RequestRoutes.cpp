@@ -30,14 +30,7 @@ bool readsEverything(const Principal& p) {
   return p.hasRole("reviewer") || p.hasRole("approver") || p.hasRole("admin") || p.hasRole("auditor");
 }
 
-namespace {
-
-Object::Ptr parseObject(const std::string& text) {
-  Poco::JSON::Parser parser;
-  return parser.parse(text).extract<Object::Ptr>();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // The record, if the caller may see it. Another organisation's request is "not found" to an
 // applicant, so that ids do not reveal what exists.
@@ -136,7 +129,9 @@ Object::Ptr attachmentJson(const Attachment& a) {
 
 Object::Ptr requestJson(const RequestRecord& r, const std::vector<Attachment>& attachments,
                         const std::vector<std::string>& available) {
-  Object::Ptr o = parseObject(r.fieldsJson);
+  Object::Ptr o = parseStoredObject(r.fieldsJson);
+  std::vector<FieldError> ignored;  // stored fields were valid when written
+  RequestFields f = decodeRequestFields(*o, ignored);
   o->set("id", r.id);
   o->set("party", r.party);
   o->set("version", r.version);
@@ -161,8 +156,6 @@ Object::Ptr requestJson(const RequestRecord& r, const std::vector<Attachment>& a
   o->set("updated_at", r.updatedAt);
   o->set("created_by", r.createdBy);
   // What is still missing before the request can be submitted, so forms can show it early.
-  std::vector<FieldError> ignored;
-  RequestFields f = decodeRequestFields(*parseObject(r.fieldsJson), ignored);
   auto missing = validateRequest(f, defaultControlledLists(), Completeness::Submission);
   Object::Ptr completeness = new Object;
   completeness->set("ready_to_submit", missing.empty());
@@ -233,7 +226,7 @@ WriteResult patchRequest(Services& s, Exchange& ex) {
   RequestRecord r = loadEditable(s, p, ex.params.at("id"));
   checkIfMatch(ex, r, true);
   Object::Ptr patch = ex.jsonObject(s.config.limits.jsonDepth);
-  Object::Ptr merged = applyMergePatch(*parseObject(r.fieldsJson), *patch);
+  Object::Ptr merged = applyMergePatch(*parseStoredObject(r.fieldsJson), *patch);
   RequestFields f = checkedFields(s, p, *merged);
   std::string fieldsJson = canonicalJson(encodeRequestFields(f));
   WriteResult w;
@@ -438,7 +431,7 @@ Response history(Services& s, Exchange& ex) {
     i->set("type", e.type);
     i->set("actor", e.actor);
     i->set("at", e.at);
-    i->set("data", parseObject(e.payloadJson));
+    i->set("data", parseStoredObject(e.payloadJson));
     i->set("prev_hash", e.prevHash);
     i->set("hash", e.hash);
     items->add(i);

@@ -252,8 +252,8 @@ Response HttpServer::runWrite(const Route& route, Exchange& ex) {
     }
     // The whole target (query included) and the content type are part of what "the same
     // request" means: ?name=a.pdf and ?name=b.pdf with one body are different uploads.
-    fingerprint = signing::sha256Hex(ex.method() + "\n" + ex.request().getURI() + "\n" +
-                                     ex.header("Content-Type") + "\n" + ex.bodySha256());
+    fingerprint = signing::sha256Hex(ex.method() + "\n" + ex.request().getURI() + "\n" + ex.header("Content-Type") +
+                                     "\n" + ex.bodySha256());
     if (auto rec = store_.findIdempotency(principal, key)) return replay(*rec, fingerprint);
   }
   WriteResult w = route.write(ex);

@@ -19,11 +19,6 @@ using Poco::JSON::Array;
 using Poco::JSON::Object;
 namespace wf = a6::workflows;
 
-Object::Ptr parseObject(const std::string& text) {
-  Poco::JSON::Parser parser;
-  return parser.parse(text).extract<Object::Ptr>();
-}
-
 // Reads an optional string member; a wrong type is a field error.
 std::optional<std::string> stringMember(const Object& o, const std::string& key, std::size_t maxLength,
                                         std::vector<FieldError>& errors) {
@@ -34,7 +29,8 @@ std::optional<std::string> stringMember(const Object& o, const std::string& key,
     return std::nullopt;
   }
   std::string s = v.extract<std::string>();
-  if (s.size() > maxLength) errors.push_back({key, "length", "must be at most " + std::to_string(maxLength) + " bytes"});
+  if (s.size() > maxLength)
+    errors.push_back({key, "length", "must be at most " + std::to_string(maxLength) + " bytes"});
   return s;
 }
 
@@ -49,11 +45,14 @@ Error refusalError(const wf::Refusal& r) {
   std::string detail = r.message + " (rule: " + r.rule + ")";
   switch (r.kind) {
     case wf::Refusal::Kind::Role:
-    case wf::Refusal::Kind::Segregation: return Error(ErrorCode::Forbidden, detail);
+    case wf::Refusal::Kind::Segregation:
+      return Error(ErrorCode::Forbidden, detail);
     case wf::Refusal::Kind::NotNow:
     case wf::Refusal::Kind::AlreadyDecided:
-    case wf::Refusal::Kind::Guard: return Error(ErrorCode::Conflict, detail);
-    case wf::Refusal::Kind::UnknownEvent: return Error(ErrorCode::Invalid, detail, {{"event", "enum", r.message}});
+    case wf::Refusal::Kind::Guard:
+      return Error(ErrorCode::Conflict, detail);
+    case wf::Refusal::Kind::UnknownEvent:
+      return Error(ErrorCode::Invalid, detail, {{"event", "enum", r.message}});
     case wf::Refusal::Kind::CommentRequired:
       return Error(ErrorCode::Invalid, detail, {{"comment", "required", r.message}});
   }
@@ -103,10 +102,9 @@ WriteResult postEvent(Services& s, Exchange& ex) {
                   "open amendments with POST /api/v1/authorisations/{ref}/amendments, which carries the changes"}});
   }
   bool applicant = p.hasRole("applicant") && p.organisation == record.organisation;
-  if (input.event == "submit" && applicant &&
-      (record.state == "draft" || record.state == "changes_requested")) {
+  if (input.event == "submit" && applicant && (record.state == "draft" || record.state == "changes_requested")) {
     std::vector<FieldError> ignored;
-    RequestFields f = decodeRequestFields(*parseObject(record.fieldsJson), ignored);
+    RequestFields f = decodeRequestFields(*parseStoredObject(record.fieldsJson), ignored);
     auto missing = validateRequest(f, defaultControlledLists(), Completeness::Submission);
     if (!missing.empty()) {
       throw Error(ErrorCode::Invalid,
@@ -222,7 +220,7 @@ Response getAuthorisation(Services& s, Exchange& ex) {
     vo->set("authorised_by", v.authorisedBy);
     Poco::JSON::Parser parser;
     vo->set("changes", parser.parse(v.changesJson));
-    vo->set("fields", parseObject(v.fieldsJson));
+    vo->set("fields", parseStoredObject(v.fieldsJson));
     versions->add(vo);
   }
   o->set("versions", versions);
@@ -276,13 +274,13 @@ WriteResult openAmendment(Services& s, Exchange& ex) {
   }
   if (!errors.empty()) throw Error(ErrorCode::Invalid, "the amendment is not valid", std::move(errors));
   // The amended request must be complete and valid, as at submission; paths say where.
-  Object::Ptr merged = applyMergePatch(*parseObject(record.fieldsJson), *changes);
+  Object::Ptr merged = applyMergePatch(*parseStoredObject(record.fieldsJson), *changes);
   std::vector<FieldError> decodeErrors;
   RequestFields f = decodeRequestFields(*merged, decodeErrors);
   auto rules = validateRequest(f, defaultControlledLists(), Completeness::Submission);
   decodeErrors.insert(decodeErrors.end(), rules.begin(), rules.end());
-  if (f.applicant.organisation != parseObject(record.fieldsJson)->getObject("applicant")->getValue<std::string>(
-                                      "organisation")) {
+  if (f.applicant.organisation !=
+      parseStoredObject(record.fieldsJson)->getObject("applicant")->getValue<std::string>("organisation")) {
     decodeErrors.push_back({"applicant.organisation", "not_allowed", "an amendment cannot change the applicant"});
   }
   if (f.activity.hostCountry && *f.activity.hostCountry != s.config.party) {
@@ -351,8 +349,8 @@ WriteResult recordFirstTransfer(Services& s, Exchange& ex) {
   for (const auto& t : s.store.firstTransfers(a.ref)) total += t.quantity;
   auto authorised = fieldLookup(record.fieldsJson)("authorisation.authorized_quantity");
   if (authorised && total > std::stoll(*authorised)) {
-    throw Error(ErrorCode::Conflict, "first transfers would total " + std::to_string(total) +
-                                         " t, more than the " + *authorised + " t authorised under " + a.ref);
+    throw Error(ErrorCode::Conflict, "first transfers would total " + std::to_string(total) + " t, more than the " +
+                                         *authorised + " t authorised under " + a.ref);
   }
   std::string now = formatTimestamp(s.clock.now());
   FirstTransfer t{s.ids.next("ft"), a.ref, quantity, *first, *last, *date, p.name, now};
@@ -389,12 +387,15 @@ void registerWorkflowRoutes(Router& router, Services& s) {
       {"GET", "/api/v1/workflows/{name}/{version}", true, 0, [&s](Exchange& ex) { return getWorkflow(s, ex); }, {}});
   router.add(
       {"GET", "/api/v1/authorisations/{ref}", true, 0, [&s](Exchange& ex) { return getAuthorisation(s, ex); }, {}});
-  router.add({"POST", "/api/v1/authorisations/{ref}/amendments", true, json, {},
-              [&s](Exchange& ex) { return openAmendment(s, ex); }});
-  router.add({"POST", "/api/v1/authorisations/{ref}/revocation", true, json, {},
-              [&s](Exchange& ex) { return revoke(s, ex); }});
-  router.add({"POST", "/api/v1/authorisations/{ref}/first-transfers", true, json, {},
-              [&s](Exchange& ex) { return recordFirstTransfer(s, ex); }});
+  router.add({"POST", "/api/v1/authorisations/{ref}/amendments", true, json, {}, [&s](Exchange& ex) {
+                return openAmendment(s, ex);
+              }});
+  router.add({"POST", "/api/v1/authorisations/{ref}/revocation", true, json, {}, [&s](Exchange& ex) {
+                return revoke(s, ex);
+              }});
+  router.add({"POST", "/api/v1/authorisations/{ref}/first-transfers", true, json, {}, [&s](Exchange& ex) {
+                return recordFirstTransfer(s, ex);
+              }});
 }
 
 }  // namespace a6::service

@@ -22,11 +22,6 @@ using Poco::JSON::Array;
 using Poco::JSON::Object;
 using templates::Value;
 
-Object::Ptr parseObject(const std::string& text) {
-  Poco::JSON::Parser parser;
-  return parser.parse(text).extract<Object::Ptr>();
-}
-
 // Field names whose values are calendar dates, and those that are quantities in tonnes.
 const std::set<std::string> kDateKeys = {"from", "to", "mitigation_from", "mitigation_to", "use_from", "use_to"};
 const std::set<std::string> kQuantityKeys = {"requested_quantity", "authorized_quantity"};
@@ -62,17 +57,6 @@ std::optional<Value> display(const Poco::Dynamic::Var& v, const std::string& key
     return Value(std::to_string(n));
   }
   return Value(v.convert<std::string>());
-}
-
-void flatten(const Object& o, const std::string& prefix, std::map<std::string, Poco::Dynamic::Var>& out) {
-  for (const auto& [key, value] : o) {
-    std::string path = prefix.empty() ? key : prefix + "." + key;
-    if (value.type() == typeid(Object::Ptr)) {
-      flatten(*value.extract<Object::Ptr>(), path, out);
-    } else {
-      out[path] = value;
-    }
-  }
 }
 
 std::string displayText(const Poco::Dynamic::Var& v, const std::string& path, const std::string& lang) {
@@ -119,8 +103,8 @@ std::pair<LetterRecord, std::string> LetterService::issue(const Input& in) {
   const LettersConfig& l = config_.letters;
   const std::string& lang = l.language;
   if (!templates_->has(in.templateName, lang)) {
-    throw Error(ErrorCode::Config, "no letter template '" + in.templateName + "' in language " + lang + " in " +
-                                       l.templatesDir);
+    throw Error(ErrorCode::Config,
+                "no letter template '" + in.templateName + "' in language " + lang + " in " + l.templatesDir);
   }
   TimePoint now = clock_.now();
   std::string today = formatTimestamp(now).substr(0, 10);
@@ -164,7 +148,8 @@ std::pair<LetterRecord, std::string> LetterService::issue(const Input& in) {
   Value::Map signatory{{"name", who.name}, {"role", in.signerRole}};
   if (!who.title.empty()) signatory["title"] = who.title;
 
-  Value request = display(Poco::Dynamic::Var(parseObject(in.record.fieldsJson)), "", lang).value_or(Value(Value::Map{}));
+  Value request =
+      display(Poco::Dynamic::Var(parseStoredObject(in.record.fieldsJson)), "", lang).value_or(Value(Value::Map{}));
   Value::Map requestMap = request.isMap() ? request.asMap() : Value::Map{};
   requestMap["id"] = in.record.id;
 
@@ -178,26 +163,22 @@ std::pair<LetterRecord, std::string> LetterService::issue(const Input& in) {
   if (!in.reason.empty()) authorisation["reason"] = in.reason;
   if (in.templateName == "revocation") authorisation["effective_from"] = templates::formatDate(today, lang);
   if (in.templateName == "amendment" && !in.previousFieldsJson.empty()) {
-    std::map<std::string, Poco::Dynamic::Var> before, after;
-    flatten(*parseObject(in.previousFieldsJson), "", before);
-    flatten(*parseObject(in.record.fieldsJson), "", after);
+    auto before = flattenObject(*parseStoredObject(in.previousFieldsJson));
+    auto after = flattenObject(*parseStoredObject(in.record.fieldsJson));
     Value::List changes;
     for (const auto& [path, value] : after) {
       auto it = before.find(path);
       Poco::Dynamic::Var was = it == before.end() ? Poco::Dynamic::Var() : it->second;
       if (canonicalJson(was) == canonicalJson(value)) continue;
-      changes.push_back(Value(Value::Map{{"field", path},
-                                         {"before", displayText(was, path, lang)},
-                                         {"after", displayText(value, path, lang)}}));
+      changes.push_back(Value(Value::Map{
+          {"field", path}, {"before", displayText(was, path, lang)}, {"after", displayText(value, path, lang)}}));
     }
     if (!changes.empty()) authorisation["changes"] = Value(changes);
   }
-  Value::Map context{{"letter", Value(letter)},
-                     {"party", Value(Value::Map{{"code", in.record.party}, {"name", l.countryName}})},
-                     {"ministry", Value(ministry)},
-                     {"signatory", Value(signatory)},
-                     {"request", Value(requestMap)},
-                     {"authorisation", Value(authorisation)}};
+  Value::Map context{
+      {"letter", Value(letter)},      {"party", Value(Value::Map{{"code", in.record.party}, {"name", l.countryName}})},
+      {"ministry", Value(ministry)},  {"signatory", Value(signatory)},
+      {"request", Value(requestMap)}, {"authorisation", Value(authorisation)}};
 
   templates::LayoutOptions layout;
   layout.language = lang;

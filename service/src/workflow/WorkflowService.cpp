@@ -24,22 +24,6 @@ using Poco::JSON::Array;
 using Poco::JSON::Object;
 namespace wf = a6::workflows;
 
-Object::Ptr parseObject(const std::string& text) {
-  Poco::JSON::Parser parser;
-  return parser.parse(text).extract<Object::Ptr>();
-}
-
-void flatten(const Object& o, const std::string& prefix, std::map<std::string, Poco::Dynamic::Var>& out) {
-  for (const auto& [key, value] : o) {
-    std::string path = prefix.empty() ? key : prefix + "." + key;
-    if (value.type() == typeid(Object::Ptr)) {
-      flatten(*value.extract<Object::Ptr>(), path, out);
-    } else {
-      out[path] = value;
-    }
-  }
-}
-
 std::optional<std::string> asText(const Poco::Dynamic::Var& v) {
   if (v.isEmpty()) return std::nullopt;
   if (v.type() == typeid(Array::Ptr)) {
@@ -68,9 +52,12 @@ std::optional<std::string> asText(const Poco::Dynamic::Var& v) {
 
 std::string timerKind(wf::Timer::Kind k) {
   switch (k) {
-    case wf::Timer::Kind::Reminder: return "reminder";
-    case wf::Timer::Kind::Breach: return "breach";
-    case wf::Timer::Kind::Timeout: return "timeout";
+    case wf::Timer::Kind::Reminder:
+      return "reminder";
+    case wf::Timer::Kind::Breach:
+      return "breach";
+    case wf::Timer::Kind::Timeout:
+      return "timeout";
   }
   return "breach";
 }
@@ -83,10 +70,14 @@ wf::Timer::Kind timerKindFrom(const std::string& s) {
 
 std::string effectKind(wf::Effect::Kind k) {
   switch (k) {
-    case wf::Effect::Kind::Letter: return "letter";
-    case wf::Effect::Kind::Unfccc: return "unfccc";
-    case wf::Effect::Kind::Email: return "email";
-    case wf::Effect::Kind::Webhook: return "webhook";
+    case wf::Effect::Kind::Letter:
+      return "letter";
+    case wf::Effect::Kind::Unfccc:
+      return "unfccc";
+    case wf::Effect::Kind::Email:
+      return "email";
+    case wf::Effect::Kind::Webhook:
+      return "webhook";
   }
   return "webhook";
 }
@@ -101,9 +92,8 @@ std::string readText(const std::string& path) {
 
 // The paths whose value differs between two field documents.
 void changedPaths(const std::string& before, const std::string& after, Array& out) {
-  std::map<std::string, Poco::Dynamic::Var> a, b;
-  flatten(*parseObject(before), "", a);
-  flatten(*parseObject(after), "", b);
+  auto a = flattenObject(*parseStoredObject(before));
+  auto b = flattenObject(*parseStoredObject(after));
   for (const auto& [path, value] : b) {
     auto it = a.find(path);
     std::string was = it == a.end() ? "" : canonicalJson(it->second);
@@ -130,8 +120,7 @@ wf::RunState migratedState(wf::RunState s, const std::string& from, const std::s
 
 const std::set<std::string>& requestFieldPaths() {
   static const std::set<std::string> paths = [] {
-    std::map<std::string, Poco::Dynamic::Var> flat;
-    flatten(*encodeRequestFields(RequestFields{}), "", flat);
+    auto flat = flattenObject(*encodeRequestFields(RequestFields{}));
     std::set<std::string> out;
     for (const auto& [k, v] : flat) out.insert(k);
     return out;
@@ -140,8 +129,8 @@ const std::set<std::string>& requestFieldPaths() {
 }
 
 wf::FieldLookup fieldLookup(const std::string& fieldsJson) {
-  auto flat = std::make_shared<std::map<std::string, Poco::Dynamic::Var>>();
-  flatten(*parseObject(fieldsJson), "", *flat);
+  auto flat =
+      std::make_shared<std::map<std::string, Poco::Dynamic::Var>>(flattenObject(*parseStoredObject(fieldsJson)));
   return [flat](const std::string& path) -> std::optional<std::string> {
     auto it = flat->find(path);
     if (it == flat->end()) return std::nullopt;
@@ -222,8 +211,8 @@ const WorkflowService::Loaded& WorkflowService::loaded(const std::string& name, 
     throw Error(ErrorCode::NotFound, "no workflow " + name + " version " + std::to_string(version));
   }
   Loaded l;
-  l.definition = std::make_unique<wf::Definition>(
-      wf::loadDefinitionText(record->source, record->file, {requestFieldPaths()}));
+  l.definition =
+      std::make_unique<wf::Definition>(wf::loadDefinitionText(record->source, record->file, {requestFieldPaths()}));
   l.engine = std::make_unique<wf::Engine>(*l.definition);
   return cache_.emplace(key, std::move(l)).first->second;
 }
@@ -239,7 +228,7 @@ std::vector<wf::WorkflowEvent> WorkflowService::workflowEvents(const std::vector
     wf::WorkflowEvent w;
     w.type = e.type;
     w.actor = e.actor;
-    Object::Ptr payload = parseObject(e.payloadJson);
+    Object::Ptr payload = parseStoredObject(e.payloadJson);
     for (const auto& [k, v] : *payload) {
       if (v.isString()) w.attrs[k] = v.extract<std::string>();
     }
@@ -350,8 +339,8 @@ std::vector<std::string> WorkflowService::available(const RequestRecord& record,
 }
 
 std::variant<WorkflowService::Fired, wf::Refusal> WorkflowService::fire(const RequestRecord& record,
-                                                                         const wf::Actor& actor,
-                                                                         const FireInput& input) {
+                                                                        const wf::Actor& actor,
+                                                                        const FireInput& input) {
   std::string name = record.workflowName;
   int version = record.workflowVersion;
   if (name.empty()) {
@@ -392,7 +381,7 @@ WorkflowService::Fired WorkflowService::commitFor(const RequestRecord& record, c
     c.events.push_back({e.type, e.actor, now, canonicalJson(payload)});
     if (e.type == "amendment_opened" && amendmentPatch) {
       Object::Ptr proposed = new Object;
-      proposed->set("patch", parseObject(*amendmentPatch));
+      proposed->set("patch", parseStoredObject(*amendmentPatch));
       c.events.push_back({"amendment_proposed", actor, now, canonicalJson(proposed)});
     }
   }
@@ -424,10 +413,10 @@ WorkflowService::Fired WorkflowService::commitFor(const RequestRecord& record, c
       // Only a proposal made with the amendment now under review counts, never an older one.
       for (const auto& e : store_.events(record.id)) {
         if (e.type == "amendment_opened") patch.reset();
-        if (e.type == "amendment_proposed") patch = canonicalJson(parseObject(e.payloadJson)->get("patch"));
+        if (e.type == "amendment_proposed") patch = canonicalJson(parseStoredObject(e.payloadJson)->get("patch"));
       }
       if (patch) {
-        std::string amended = canonicalJson(applyMergePatch(*parseObject(fields), *parseObject(*patch)));
+        std::string amended = canonicalJson(applyMergePatch(*parseStoredObject(fields), *parseStoredObject(*patch)));
         // Registries may have reported first transfers while the amendment was under review.
         checkFirstTransfers(a.ref, amended);
         changedPaths(fields, amended, changes);

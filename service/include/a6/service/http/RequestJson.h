@@ -2,6 +2,7 @@
 // shows it") to and from the plain RequestFields, plus the JSON tools the HTTP layer builds on.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,5 +40,11 @@ Poco::JSON::Object::Ptr applyMergePatch(const Poco::JSON::Object& target, const 
 // Ptrs, Poco::Dynamic::Array); throws a6::Error (Internal) for a NaN, an infinity or any
 // other type, which have no JSON form.
 std::string canonicalJson(const Poco::Dynamic::Var& value);
+
+// Parses JSON text that a6auth wrote itself (stored fields, event payloads) as an object.
+Poco::JSON::Object::Ptr parseStoredObject(const std::string& text);
+
+// The leaves of an object by dotted path ("authorisation.vintages.from"); arrays are leaves.
+std::map<std::string, Poco::Dynamic::Var> flattenObject(const Poco::JSON::Object& object);
 
 }  // namespace a6::service
