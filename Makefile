@@ -22,6 +22,8 @@ run: build
 	scripts/dev-setup $(BUILD)/service/a6auth
 	@echo
 	@echo "a6auth listens on http://127.0.0.1:8080 (API under /api/v1, description at /openapi.yaml)"
+	@echo "portal:       http://127.0.0.1:8080/  (demo users, e.g. ada or rita, password in var/secrets/demo-password)"
+	@echo "verify:       http://127.0.0.1:8080/verify  (check a letter, no account needed)"
 	@echo "get a token:  TOKEN=\$$($(BUILD)/service/a6auth token issue ada --config $(CONFIG))"
 	@echo "then:         curl -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:8080/api/v1/requests"
 	@echo "stop with Ctrl-C"

@@ -13,6 +13,7 @@
 #include "a6/core/Clock.h"
 #include "a6/core/Error.h"
 #include "a6/core/IdGenerator.h"
+#include "a6/service/app/Passwords.h"
 #include "a6/service/app/Users.h"
 #include "a6/service/audit/Chain.h"
 #include "a6/service/http/Auth.h"
@@ -76,10 +77,12 @@ int MigrateCommand::run(const std::vector<std::string>& argv, std::ostream& out,
 }
 
 int UserCommand::run(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  Args args(argv, {"config", "role", "org", "name", "email"}, {"json"});
+  Args args(argv, {"config", "role", "org", "name", "email", "password-file"}, {"json"});
   const auto& pos = args.positional();
-  if (pos.empty() || (pos[0] != "add" && pos[0] != "list")) {
-    err << "usage: a6auth user add NAME --role ROLE[,ROLE] --org ORG [--name \"Display Name\"] [--email E]\n"
+  if (pos.empty() || (pos[0] != "add" && pos[0] != "list" && pos[0] != "password")) {
+    err << "usage: a6auth user add NAME --role ROLE[,ROLE] --org ORG [--name \"Display Name\"] [--email E]"
+        << " [--password-file FILE]\n"
+        << "       a6auth user password NAME --password-file FILE   (FILE '-' reads stdin)\n"
         << "       a6auth user list\n";
     return kExitUsage;
   }
@@ -94,7 +97,19 @@ int UserCommand::run(const std::vector<std::string>& argv, std::ostream& out, st
     }
     return kExitOk;
   }
+  if (pos[0] == "password") {
+    // From a file or stdin only: a password on the command line would be in `ps` and shell history.
+    if (pos.size() != 2) throw Error(ErrorCode::Malformed, "user password takes exactly one NAME");
+    setUserPassword(*store, config.party, pos[1], readPasswordFile(args.required("password-file")), osUser(), clock);
+    out << "set the password of " << pos[1] << "\n";
+    return kExitOk;
+  }
   if (pos.size() != 2) throw Error(ErrorCode::Malformed, "user add takes exactly one NAME");
+  std::optional<std::string> password;
+  if (auto file = args.get("password-file")) {
+    password = readPasswordFile(*file);
+    checkNewPassword(*password);
+  }
   User u;
   u.name = pos[1];
   u.roles = splitComma(args.required("role"));
@@ -105,6 +120,7 @@ int UserCommand::run(const std::vector<std::string>& argv, std::ostream& out, st
   WorkflowService workflows(*store, clock, ids, workflowSettings(config));
   if (!config.workflows.dir.empty()) workflows.registerDirectory(config.workflows.dir, osUser());
   addUser(*store, config.party, u, osUser(), clock, workflows.declaredRoles());
+  if (password) setUserPassword(*store, config.party, u.name, *password, osUser(), clock);
   const std::string& name = u.name;
   out << "added user " << name << " (" << args.required("role") << ", " << u.organisation << ")\n";
   return kExitOk;

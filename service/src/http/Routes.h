@@ -11,6 +11,7 @@ void registerRequestRoutes(Router& router, Services& services);
 void registerWorkflowRoutes(Router& router, Services& services);
 void registerLetterRoutes(Router& router, Services& services);
 void registerReportRoutes(Router& router, Services& services);
+void registerWebRoutes(Router& router, Services& services);  // the portal and its sign-in
 
 // Shared by the request and workflow routes.
 bool readsEverything(const Principal& p);
