@@ -311,7 +311,7 @@ TEST_F(WorkflowApiTest, SlaReminderThenEscalationOnAManualClock) {
   clock_.advance(std::chrono::hours(24 * 3));
   EXPECT_EQ(timers_->runOnce(), 1);
   EXPECT_TRUE(has(historyTypes(id), "sla_breached"));
-  EXPECT_TRUE(has(effects(id, "email"), "sla-escalation"));
+  EXPECT_TRUE(has(effects(id, "email"), "sla-breach"));
   EXPECT_TRUE(has(effects(id, "webhook"), "sla.breached"));
   EXPECT_EQ(timers_->runOnce(), 0);  // fired once, never again
   // Leaving the stage cancels what is left of its timers.

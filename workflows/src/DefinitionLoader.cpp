@@ -379,6 +379,8 @@ class Builder {
         d.spineEffects.onRevoked = effects(n);
       } else if (name == "on-withdrawn") {
         d.spineEffects.onWithdrawn = effects(n);
+      } else if (name == "on-finding") {
+        d.spineEffects.onFinding = effects(n);
       } else if (auto phase = phaseOf(name)) {
         lines_.phases[*phase] = lineOf(n);
         for (const xmlNode* s : elements(n)) d.stages.push_back(stage(s, *phase));
@@ -567,7 +569,7 @@ std::string decisionName(const Stage& s, const Decision& d) {
 template <typename Fn>
 void forEachEffect(const Definition& d, Fn fn) {
   for (const auto* list : {&d.spineEffects.onSubmitted, &d.spineEffects.onAuthorised, &d.spineEffects.onRevoked,
-                           &d.spineEffects.onWithdrawn}) {
+                           &d.spineEffects.onWithdrawn, &d.spineEffects.onFinding}) {
     for (const auto& e : *list) fn(e);
   }
   for (const auto& s : d.stages) {

@@ -20,7 +20,7 @@ namespace {
 constexpr const char* kSystemActor = "system";
 constexpr const char* kApproverRole = "approver";
 constexpr const char* kReminderTemplate = "sla-reminder";
-constexpr const char* kEscalationTemplate = "sla-escalation";
+constexpr const char* kEscalationTemplate = "sla-breach";
 constexpr const char* kBreachWebhook = "sla.breached";
 
 constexpr SpineState kAllStates[] = {

@@ -718,7 +718,7 @@ TEST(EngineTest, SlaReminderAndBreach) {
   EXPECT_EQ(
       t->events,
       (Events{ev("sla_breached", "system", {{"stage", "screening"}, {"entry", "1"}, {"escalate_to", "approver"}})}));
-  EXPECT_EQ(effectsOf(*t), (std::vector<std::string>{"timer:breach: email sla-escalation to approver",
+  EXPECT_EQ(effectsOf(*t), (std::vector<std::string>{"timer:breach: email sla-breach to approver",
                                                      "timer:breach: webhook sla.breached"}));
 
   // Without escalateTo the stage's own role hears of it.

@@ -102,6 +102,8 @@ struct SpineEffects {
   std::vector<Effect> onAuthorised;  // every authorisation, first or amended
   std::vector<Effect> onRevoked;
   std::vector<Effect> onWithdrawn;
+  // A consistency finding about one of the request's authorisations came from the UNFCCC side.
+  std::vector<Effect> onFinding;
 };
 
 struct Definition {
