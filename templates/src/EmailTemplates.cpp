@@ -11,80 +11,18 @@
 
 #include "a6/core/Error.h"
 #include "a6/templates/Locale.h"
+#include "TemplateSource.h"
 
 namespace a6::templates {
 
 namespace {
 
 namespace fs = std::filesystem;
+using source::lineOfName;
+using source::scanTags;
+using source::Tag;
 
-constexpr size_t kMaxTemplateBytes = 256 * 1024;
 const char* const kParts[] = {"subject", "txt", "html"};
-
-std::string readTemplate(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Config, path.string() + ": cannot read the email template");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > kMaxTemplateBytes) {
-    throw SourceError(ErrorCode::Definition, path.string(), 0, "the template is larger than 256 KiB");
-  }
-  return text.str();
-}
-
-bool validName(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
-// One tag as written (email templates keep the default delimiters): its sigil ('v' for an escaped
-// variable), its trimmed name and its line.
-struct Tag {
-  char sigil;
-  std::string name;
-  int line;
-};
-
-std::vector<Tag> scanTags(const std::string& text) {
-  std::vector<Tag> tags;
-  int line = 1;
-  size_t pos = 0;
-  for (;;) {
-    const size_t open = text.find("{{", pos);
-    if (open == std::string::npos) break;
-    line += static_cast<int>(std::count(text.begin() + static_cast<std::ptrdiff_t>(pos),
-                                        text.begin() + static_cast<std::ptrdiff_t>(open), '\n'));
-    const bool triple = open + 2 < text.size() && text[open + 2] == '{';
-    const size_t close = text.find(triple ? "}}}" : "}}", open + 2);
-    if (close == std::string::npos) break;  // the parser reports it
-    const size_t end = close + (triple ? 3 : 2);
-    std::string inner = text.substr(open + 2, close - open - 2);
-    char sigil = 'v';
-    size_t first = inner.find_first_not_of(" \t");
-    if (first != std::string::npos && std::string_view("#^/&{><$!=").find(inner[first]) != std::string_view::npos) {
-      sigil = inner[first];
-      ++first;
-    }
-    const size_t start = first == std::string::npos ? std::string::npos : inner.find_first_not_of(" \t", first);
-    const size_t last = inner.find_last_not_of(" \t");
-    std::string name = start == std::string::npos || last == std::string::npos || last < start
-                           ? std::string()
-                           : inner.substr(start, last - start + 1);
-    tags.push_back(Tag{sigil, std::move(name), line});
-    line += static_cast<int>(std::count(text.begin() + static_cast<std::ptrdiff_t>(open),
-                                        text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
-    pos = end;
-  }
-  return tags;
-}
-
-int lineOfName(const std::vector<Tag>& tags, const std::string& name) {
-  for (const Tag& t : tags) {
-    if (t.name == name && std::string_view("v{&#^").find(t.sigil) != std::string_view::npos) return t.line;
-  }
-  return 0;
-}
 
 enum class Kind { Html, Text };
 
@@ -189,7 +127,7 @@ EmailTemplates::EmailTemplates(const std::string& dir) {
     for (const auto& e : fs::directory_iterator(partialDir)) {
       if (!e.is_regular_file()) continue;
       const std::string stem = e.path().stem().string();
-      if (e.path().extension() != ".mustache" || !validName(stem) ||
+      if (e.path().extension() != ".mustache" || !source::validTemplateName(stem) ||
           (stem.rfind("html-", 0) != 0 && stem.rfind("text-", 0) != 0)) {
         throw SourceError(ErrorCode::Definition, e.path().string(), 0,
                           "a partial is named partials/html-<name>.mustache or partials/text-<name>.mustache");
@@ -198,7 +136,7 @@ EmailTemplates::EmailTemplates(const std::string& dir) {
     }
   }
   std::sort(partialFiles.begin(), partialFiles.end());
-  for (const fs::path& p : partialFiles) partials_[p.stem().string()] = readTemplate(p);
+  for (const fs::path& p : partialFiles) partials_[p.stem().string()] = source::readTemplateFile(p, "email template");
   for (const fs::path& p : partialFiles) {
     const std::string stem = p.stem().string();
     checkTemplate(partials_[stem], p.string(), stem.rfind("html-", 0) == 0 ? Kind::Html : Kind::Text, partials_);
@@ -222,7 +160,7 @@ EmailTemplates::EmailTemplates(const std::string& dir) {
     const std::string name = first == std::string::npos ? std::string() : base.substr(0, first);
     const std::string lang = first == std::string::npos ? std::string() : base.substr(first + 1, second - first - 1);
     const std::string part = second == std::string::npos ? std::string() : base.substr(second + 1);
-    if (!validName(name) || std::find(std::begin(kParts), std::end(kParts), part) == std::end(kParts)) {
+    if (!source::validTemplateName(name) || std::find(std::begin(kParts), std::end(kParts), part) == std::end(kParts)) {
       throw SourceError(ErrorCode::Definition, file, 0,
                         "an email template is named <name>.<lang>.subject, .txt or .html, e.g. decision.fr.html");
     }
@@ -252,14 +190,16 @@ EmailTemplates::EmailTemplates(const std::string& dir) {
   for (const auto& [key, parts] : files) {
     const std::string& lang = key.second;
     const std::string subjectFile = parts.at("subject").string();
-    std::string subjectText = readTemplate(parts.at("subject"));
+    std::string subjectText = source::readTemplateFile(parts.at("subject"), "email template");
     while (!subjectText.empty() && (subjectText.back() == '\n' || subjectText.back() == '\r')) subjectText.pop_back();
     if (subjectText.find('\n') != std::string::npos) {
       throw SourceError(ErrorCode::Definition, subjectFile, 2, "a subject is one line");
     }
     Entry entry{checkTemplate(subjectText, subjectFile, Kind::Text, partials_),
-                checkTemplate(readTemplate(parts.at("txt")), parts.at("txt").string(), Kind::Text, partials_),
-                checkTemplate(readTemplate(parts.at("html")), parts.at("html").string(), Kind::Html, partials_)};
+                checkTemplate(source::readTemplateFile(parts.at("txt"), "email template"), parts.at("txt").string(),
+                              Kind::Text, partials_),
+                checkTemplate(source::readTemplateFile(parts.at("html"), "email template"), parts.at("html").string(),
+                              Kind::Html, partials_)};
     // Render once with every value and once with none: a template that only breaks with some data
     // would otherwise fail when the email is sent.
     for (const Value* context : {&full, &empty}) {

@@ -11,80 +11,16 @@
 
 #include "a6/core/Error.h"
 #include "a6/templates/Locale.h"
+#include "TemplateSource.h"
 
 namespace a6::templates {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr size_t kMaxTemplateBytes = 256 * 1024;
-
-std::string readTemplate(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Config, path.string() + ": cannot read the letter template");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > kMaxTemplateBytes) {
-    throw SourceError(ErrorCode::Definition, path.string(), 0, "the template is larger than 256 KiB");
-  }
-  return text.str();
-}
-
-bool validName(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
-// One Mustache tag as written with the default delimiters: its sigil and its trimmed name.
-struct Tag {
-  char sigil;  // 0 for a plain variable
-  std::string name;
-  int line;
-};
-
-// The tags of a template, for locating a name in its source (Template::names() has no lines).
-// Templates that change delimiters only lose the line numbers of this check, nothing else.
-std::vector<Tag> scanTags(const std::string& text) {
-  std::vector<Tag> tags;
-  int line = 1;
-  size_t pos = 0;
-  for (;;) {
-    const size_t open = text.find("{{", pos);
-    if (open == std::string::npos) break;
-    line += static_cast<int>(std::count(text.begin() + static_cast<std::ptrdiff_t>(pos),
-                                        text.begin() + static_cast<std::ptrdiff_t>(open), '\n'));
-    const size_t close = text.find("}}", open + 2);
-    if (close == std::string::npos) break;
-    std::string inner = text.substr(open + 2, close - open - 2);
-    size_t end = close + 2;
-    if (!inner.empty() && inner[0] == '{' && end < text.size() && text[end] == '}') ++end;
-    char sigil = 0;
-    size_t first = inner.find_first_not_of(" \t");
-    if (first != std::string::npos && std::string_view("#^/&{><$!=").find(inner[first]) != std::string_view::npos) {
-      sigil = inner[first];
-      ++first;
-    }
-    const size_t start = inner.find_first_not_of(" \t", first == std::string::npos ? inner.size() : first);
-    const size_t last = inner.find_last_not_of(" \t}");
-    std::string name = start == std::string::npos || last == std::string::npos || last < start
-                           ? std::string()
-                           : inner.substr(start, last - start + 1);
-    tags.push_back(Tag{sigil, std::move(name), line});
-    line += static_cast<int>(std::count(text.begin() + static_cast<std::ptrdiff_t>(open),
-                                        text.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
-    pos = end;
-  }
-  return tags;
-}
-
-int lineOfName(const std::vector<Tag>& tags, const std::string& name) {
-  for (const Tag& t : tags) {
-    if (t.name == name && t.sigil != '!' && t.sigil != '>' && t.sigil != '<' && t.sigil != '$') return t.line;
-  }
-  return 0;
-}
+using source::lineOfName;
+using source::scanTags;
+using source::Tag;
 
 // A name is known when the service provides it, or when it is a member of a list of maps whose
 // section the template opens (inside {{#…authorized_entities}}, {{name}} is the entity's name).
@@ -243,7 +179,7 @@ LetterTemplates::LetterTemplates(const std::string& dir) {
       if (e.is_regular_file() && e.path().extension() == ".mustache") partialFiles.push_back(e.path());
     }
   }
-  for (const fs::path& p : partialFiles) partials_[p.stem().string()] = readTemplate(p);
+  for (const fs::path& p : partialFiles) partials_[p.stem().string()] = source::readTemplateFile(p, "letter template");
   for (const fs::path& p : partialFiles) checkTemplate(partials_[p.stem().string()], p.string(), partials_);
 
   std::vector<fs::path> files;
@@ -257,7 +193,7 @@ LetterTemplates::LetterTemplates(const std::string& dir) {
     const std::string file = p.string();
     const std::string stem = p.stem().string();  // "<name>.<lang>"
     const size_t dot = stem.rfind('.');
-    if (dot == std::string::npos || !validName(stem.substr(0, dot))) {
+    if (dot == std::string::npos || !source::validTemplateName(stem.substr(0, dot))) {
       throw SourceError(ErrorCode::Definition, file, 0,
                         "a letter template is named <name>.<lang>.xml, e.g. letter-of-authorisation.en.xml");
     }
@@ -265,7 +201,7 @@ LetterTemplates::LetterTemplates(const std::string& dir) {
     const std::string lang = stem.substr(dot + 1);
     if (!supportedLanguage(lang))
       throw SourceError(ErrorCode::Definition, file, 0, "language '" + lang + "' is not supported (en, fr, es)");
-    Entry entry{file, checkTemplate(readTemplate(p), file, partials_)};
+    Entry entry{file, checkTemplate(source::readTemplateFile(p, "letter template"), file, partials_)};
     // Fill in every value, then none, and check the layout XML both give: a template that only
     // breaks with some data would otherwise fail when a letter is issued.
     LayoutOptions options;

@@ -13,6 +13,7 @@
 #include "a6/service/app/Users.h"
 #include "a6/service/http/Server.h"
 #include "a6/service/letters/LetterService.h"
+#include "a6/service/outbox/Deliveries.h"
 #include "a6/service/store/SqliteStore.h"
 #include "a6/service/workflow/TimerWorker.h"
 #include "a6/service/workflow/WorkflowService.h"
@@ -53,6 +54,9 @@ class ServerFixture : public ::testing::Test {
       letters_ = std::make_unique<service::LetterService>(*config_, *store_, clock_, ids_);
       workflows_->setLetterIssuer(letters_.get());
     }
+    // The composer and transports of the configured destinations; the worker threads are not
+    // started: tests run deliveries on their own thread with deliveries_->worker().runOnce().
+    deliveries_ = std::make_unique<service::Deliveries>(*config_, *store_, clock_, ids_, *workflows_);
     timers_ = std::make_unique<service::TimerWorker>(*workflows_, std::chrono::milliseconds(10));
     server_ = std::make_unique<service::HttpServer>(*config_, *store_, clock_, ids_, *workflows_, letters_.get());
     server_->start();
@@ -64,6 +68,7 @@ class ServerFixture : public ::testing::Test {
     if (server_) server_->stop(std::chrono::seconds(5));
     server_.reset();
     timers_.reset();
+    deliveries_.reset();
     workflows_.reset();
     letters_.reset();
     store_.reset();
@@ -72,11 +77,13 @@ class ServerFixture : public ::testing::Test {
   // Letters are issued with a test PKI unless a test says otherwise.
   virtual std::string extraConfig() { return makeTestLetterConfig(dir_); }
 
-  void addUser(const std::string& name, std::vector<std::string> roles, const std::string& org) {
+  void addUser(const std::string& name, std::vector<std::string> roles, const std::string& org,
+               const std::string& email = "") {
     service::User u;
     u.name = name;
     u.roles = std::move(roles);
     u.organisation = org;
+    u.email = email.empty() ? name + "@example.org" : email;
     service::addUser(*store_, "GHA", u, "test", clock_, workflows_->declaredRoles());
   }
 
@@ -107,6 +114,7 @@ class ServerFixture : public ::testing::Test {
   std::unique_ptr<service::SqliteStore> store_;
   std::unique_ptr<service::LetterService> letters_;
   std::unique_ptr<service::WorkflowService> workflows_;
+  std::unique_ptr<service::Deliveries> deliveries_;
   std::unique_ptr<service::TimerWorker> timers_;
   std::unique_ptr<service::HttpServer> server_;
   std::unique_ptr<HttpClient> client_;

@@ -139,10 +139,25 @@ std::string makeTestLetterConfig(const TempDir& dir) {
          "signatories.minister.title = Minister for Environment, Science and Technology\n";
 }
 
+void makeServerCertificate(const TempDir& dir, const std::string& name) {
+  writeFile(dir.file(name + ".ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  const std::string script = "set -e; cd '" + dir.path() + "'; openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout " +
+                             name + ".key -out " + name + ".csr 2>/dev/null; openssl x509 -req -in " + name +
+                             ".csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out " + name + ".crt -extfile " +
+                             name + ".ext 2>/dev/null";
+  writeFile(dir.file("make-" + name + ".sh"), script + "\n");
+  if (std::system(("bash '" + dir.file("make-" + name + ".sh") + "'").c_str()) != 0) {
+    throw std::runtime_error("server certificate " + name + " failed");
+  }
+}
+
 std::string a6authPath() { return A6AUTH_BIN; }
 
-Process::Process(const std::vector<std::string>& args, const std::string& outFile) {
-  std::vector<std::string> all{a6authPath()};
+Process::Process(const std::vector<std::string>& args, const std::string& outFile)
+    : Process(a6authPath(), args, outFile) {}
+
+Process::Process(const std::string& program, const std::vector<std::string>& args, const std::string& outFile) {
+  std::vector<std::string> all{program};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());

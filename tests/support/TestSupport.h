@@ -57,6 +57,9 @@ std::string dataFile(const std::string& name);
 // A test PKI in `dir`: ca.crt/ca.key (a test CA), signer.p12 (EC P-256, issued by the CA,
 // passphrase in signer.pass) and signer.crt. Returns config lines that issue letters with it.
 std::string makeTestLetterConfig(const TempDir& dir);
+// A TLS server certificate for 127.0.0.1 issued by that test CA: `<name>.crt` and `<name>.key`
+// (RSA, unencrypted) in `dir`. makeTestLetterConfig must have made the CA first.
+void makeServerCertificate(const TempDir& dir, const std::string& name);
 
 // Writes a6auth.properties (port 0, SQLite in the folder) and a JWT secret; returns the config path.
 std::string writeTestConfig(const TempDir& dir, const std::string& extra = "");
@@ -65,6 +68,8 @@ std::string writeTestConfig(const TempDir& dir, const std::string& extra = "");
 class Process {
  public:
   explicit Process(const std::vector<std::string>& args, const std::string& outFile = "");
+  // Another program (a test server, a simulator), with its output in outFile.
+  Process(const std::string& program, const std::vector<std::string>& args, const std::string& outFile);
   ~Process();
   int pid() const { return pid_; }
   // Waits for exit; returns the exit code (128 + signal when killed).

@@ -369,10 +369,13 @@ class RequestHandler : public Poco::Net::HTTPRequestHandler {
       params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
       Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
       session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
-    } else if (uri.getScheme() == "http" && config_.insecureHttp) {
+    } else if (uri.getScheme() == "http" && (config_.insecureHttp || uri.getHost() == "127.0.0.1" ||
+                                             uri.getHost() == "localhost" || uri.getHost() == "::1")) {
+      // Plain HTTP only to this machine (an a6auth behind no TLS terminator, in tests and demos)
+      // or when the simulator itself runs without TLS.
       session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
     } else {
-      throw std::runtime_error("the target must be https:// (http:// only with --insecure-http)");
+      throw std::runtime_error("the target must be https:// (http:// only to loopback or with --insecure-http)");
     }
     session->setTimeout(Poco::Timespan(10, 0));
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery(),

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "a6/core/Error.h"
+#include "a6/integrations/webhooks/Signature.h"
 #include "a6/service/domain/CountryCodes.h"
 
 extern char** environ;
@@ -59,6 +60,40 @@ const std::set<std::string> kKnownKeys = {
     "letters.trust_anchors",
     "letters.tsa_url",
     "limits.verify_upload_bytes",
+    "outbox.workers",
+    "outbox.poll_ms",
+    "outbox.lease_s",
+    "outbox.retry.initial_ms",
+    "outbox.retry.max_ms",
+    "outbox.retry.multiplier",
+    "outbox.retry.max_attempts",
+    "unfccc.url",
+    "unfccc.ca_file",
+    "unfccc.client_cert",
+    "unfccc.client_key",
+    "unfccc.certificate",
+    "unfccc.connect_timeout_ms",
+    "unfccc.read_timeout_ms",
+    "unfccc.allow_http",
+    "unfccc.inbound_bytes",
+    "smtp.host",
+    "smtp.port",
+    "smtp.security",
+    "smtp.username",
+    "smtp.password_file",
+    "smtp.ca_file",
+    "smtp.from",
+    "smtp.from_name",
+    "smtp.timeout_ms",
+    "email.templates_dir",
+    "email.language",
+    "email.attach_letters",
+    "webhooks.allow_http",
+    "webhooks.allow_private_addresses",
+    "webhooks.timeout_ms",
+    "webhooks.disable_after",
+    "webhooks.ca_file",
+    "hooks.tolerance_s",
 };
 
 // signatories.<role>.name and signatories.<role>.title
@@ -74,6 +109,17 @@ bool isSignatoryKey(const std::string& key) {
     return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-';
   });
   return roleOk && (field == "name" || field == "title");
+}
+
+// hooks.registry.<source>.secret_file
+bool isRegistrySecretKey(const std::string& key) {
+  const std::string prefix = "hooks.registry.", suffix = ".secret_file";
+  if (key.size() <= prefix.size() + suffix.size() || key.rfind(prefix, 0) != 0) return false;
+  if (key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+  const std::string source = key.substr(prefix.size(), key.size() - prefix.size() - suffix.size());
+  return std::all_of(source.begin(), source.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+  });
 }
 
 class Reader {
@@ -113,6 +159,14 @@ class Reader {
       fail(key, std::to_string(v) + " is outside " + std::to_string(min) + ".." + std::to_string(max));
     }
     return v;
+  }
+
+  bool boolean(const std::string& key, bool fallback) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    if (it->second == "true") return true;
+    if (it->second == "false") return false;
+    fail(key, "'" + it->second + "' is neither true nor false");
   }
 
   // A path, made absolute against the config file's folder.
@@ -205,7 +259,7 @@ Config loadConfig(const std::string& file, const std::map<std::string, std::stri
     throw Error(ErrorCode::Config, file + ": cannot parse: " + e.displayText());
   }
   for (const auto& [key, value] : values) {
-    if (!kKnownKeys.count(key) && !isSignatoryKey(key)) {
+    if (!kKnownKeys.count(key) && !isSignatoryKey(key) && !isRegistrySecretKey(key)) {
       throw Error(ErrorCode::Config, file + ": " + key + ": unknown setting");
     }
   }
@@ -329,6 +383,111 @@ Config loadConfig(const std::string& file, const std::map<std::string, std::stri
     auto dot = rest.find('.');
     Signatory& sig = l.signatories[rest.substr(0, dot)];
     (rest.substr(dot + 1) == "name" ? sig.name : sig.title) = value;
+  }
+
+  OutboxConfig& o = c.outbox;
+  o.workers = static_cast<int>(r.integer("outbox.workers", o.workers, 1, 32));
+  o.poll = std::chrono::milliseconds(r.integer("outbox.poll_ms", o.poll.count(), 10, 60000));
+  o.lease = std::chrono::seconds(r.integer("outbox.lease_s", o.lease.count(), 5, 86400));
+  o.retryInitial = std::chrono::milliseconds(r.integer("outbox.retry.initial_ms", o.retryInitial.count(), 10, 3600000));
+  o.retryMax = std::chrono::milliseconds(r.integer("outbox.retry.max_ms", o.retryMax.count(), 10, 7 * 86400000ll));
+  {
+    const std::string text = r.string("outbox.retry.multiplier", "2");
+    try {
+      std::size_t used = 0;
+      o.retryMultiplier = std::stod(text, &used);
+      if (used != text.size() || o.retryMultiplier < 1.0 || o.retryMultiplier > 10.0) throw std::invalid_argument(text);
+    } catch (const std::exception&) {
+      r.fail("outbox.retry.multiplier", "'" + text + "' is not a number from 1 to 10");
+    }
+  }
+  o.maxAttempts = static_cast<int>(r.integer("outbox.retry.max_attempts", o.maxAttempts, 1, 1000));
+  if (o.retryMax < o.retryInitial) r.fail("outbox.retry.max_ms", "is below outbox.retry.initial_ms");
+
+  UnfcccConfig& u = c.unfccc;
+  u.url = r.string("unfccc.url", "");
+  u.allowHttp = r.boolean("unfccc.allow_http", false);
+  if (!u.url.empty()) {
+    const bool https = u.url.rfind("https://", 0) == 0;
+    const bool http = u.url.rfind("http://", 0) == 0;
+    if (!https && !(http && u.allowHttp)) {
+      r.fail("unfccc.url", "must start with https:// (http:// only with unfccc.allow_http = true)");
+    }
+  }
+  u.caFile = r.path("unfccc.ca_file", "");
+  u.clientCert = r.path("unfccc.client_cert", "");
+  u.clientKey = r.path("unfccc.client_key", "");
+  if (u.clientCert.empty() != u.clientKey.empty()) {
+    r.fail(u.clientCert.empty() ? "unfccc.client_cert" : "unfccc.client_key",
+           "is required with the other one (mutual TLS needs both the certificate and its key)");
+  }
+  u.certificate = r.path("unfccc.certificate", "");
+  if (!u.url.empty()) {
+    if (u.certificate.empty()) {
+      r.fail("unfccc.certificate", "is required with unfccc.url: acknowledgements are checked against it");
+    }
+    if (c.letters.signingKey.empty()) {
+      r.fail("letters.signing_key", "is required with unfccc.url: notifications are signed with the Party's key");
+    }
+  }
+  if (!u.certificate.empty()) u.certificatePem = readSecretFile(r, "unfccc.certificate", u.certificate);
+  u.connectTimeout =
+      std::chrono::milliseconds(r.integer("unfccc.connect_timeout_ms", u.connectTimeout.count(), 100, 600000));
+  u.readTimeout = std::chrono::milliseconds(r.integer("unfccc.read_timeout_ms", u.readTimeout.count(), 100, 3600000));
+  u.inboundBytes = static_cast<std::size_t>(
+      r.integer("unfccc.inbound_bytes", static_cast<long long>(u.inboundBytes), 1024, 64ll << 20));
+
+  EmailConfig& e = c.email;
+  e.smtpHost = r.string("smtp.host", "");
+  e.smtpPort = static_cast<int>(r.integer("smtp.port", e.smtpPort, 1, 65535));
+  {
+    const std::string security = r.string("smtp.security", "starttls");
+    if (security != "starttls" && security != "none") r.fail("smtp.security", "'" + security + "' is neither starttls nor none");
+    e.startTls = security == "starttls";
+  }
+  e.username = r.string("smtp.username", "");
+  if (auto it = env.find("A6AUTH_SMTP_PASSWORD"); it != env.end()) {
+    e.password = it->second;
+  } else if (std::string passFile = r.path("smtp.password_file", ""); !passFile.empty()) {
+    e.password = readSecretFile(r, "smtp.password_file", passFile);
+  }
+  if (!e.username.empty() && e.password.empty()) {
+    r.fail("smtp.password_file", "is required with smtp.username (or set A6AUTH_SMTP_PASSWORD)");
+  }
+  if (!e.username.empty() && !e.startTls) r.fail("smtp.security", "none would send the password in clear: use starttls");
+  e.caFile = r.path("smtp.ca_file", "");
+  e.fromAddress = r.string("smtp.from", "");
+  e.fromName = r.string("smtp.from_name", c.letters.ministryName);
+  e.timeout = std::chrono::milliseconds(r.integer("smtp.timeout_ms", e.timeout.count(), 100, 600000));
+  e.templatesDir = r.path("email.templates_dir", "");
+  e.language = r.string("email.language", c.letters.language);
+  if (e.language != "en" && e.language != "fr" && e.language != "es") {
+    r.fail("email.language", "'" + e.language + "' is not one of en, fr, es");
+  }
+  e.attachLetters = r.boolean("email.attach_letters", true);
+  if (!e.smtpHost.empty()) {
+    if (e.fromAddress.empty()) r.fail("smtp.from", "is required with smtp.host");
+    if (e.templatesDir.empty()) r.fail("email.templates_dir", "is required with smtp.host");
+  }
+
+  WebhooksConfig& w = c.webhooks;
+  w.allowHttp = r.boolean("webhooks.allow_http", false);
+  w.allowPrivateAddresses = r.boolean("webhooks.allow_private_addresses", false);
+  w.timeout = std::chrono::milliseconds(r.integer("webhooks.timeout_ms", w.timeout.count(), 100, 120000));
+  w.disableAfter = static_cast<int>(r.integer("webhooks.disable_after", w.disableAfter, 1, 1000));
+  w.caFile = r.path("webhooks.ca_file", "");
+  w.inboundTolerance = std::chrono::seconds(r.integer("hooks.tolerance_s", w.inboundTolerance.count(), 10, 3600));
+  for (const auto& [key, value] : values) {
+    if (!isRegistrySecretKey(key)) continue;
+    const std::string source = key.substr(std::string("hooks.registry.").size(),
+                                          key.size() - std::string("hooks.registry.").size() -
+                                              std::string(".secret_file").size());
+    w.registrySecrets[source] = readSecretFile(r, key, r.path(key, ""));
+    try {
+      integrations::webhooks::decodeSecret(w.registrySecrets[source]);
+    } catch (const Error&) {
+      r.fail(key, "the file does not hold a whsec_ secret (whsec_ and base64 of 24 to 64 bytes)");
+    }
   }
 
   c.logLevel = r.string("log.level", c.logLevel);

@@ -12,6 +12,7 @@
 #include "a6/core/Clock.h"
 #include "a6/core/Error.h"
 #include "a6/core/IdGenerator.h"
+#include "a6/service/outbox/Deliveries.h"
 #include "a6/service/app/Logging.h"
 #include "a6/service/http/Server.h"
 #include "a6/service/letters/LetterService.h"
@@ -58,10 +59,12 @@ class ServeApp final : public Poco::Util::ServerApplication {
         letters = std::make_unique<LetterService>(config_, *store, clock, ids);
         workflows.setLetterIssuer(letters.get());
       }
+      Deliveries deliveries(config_, *store, clock, ids, workflows);
       TimerWorker timers(workflows, config_.workflows.timerPoll);
       HttpServer server(config_, *store, clock, ids, workflows, letters.get());
       server.start();
       timers.start();
+      deliveries.start();
       if (!portFile_.empty()) writePortFile(server.port());
       logEvent(log, Poco::Message::PRIO_NOTICE, "listening",
                {{"address", config_.http.host + ":" + std::to_string(server.port())},
@@ -72,6 +75,8 @@ class ServeApp final : public Poco::Util::ServerApplication {
                {{"timeout_s", std::to_string(config_.http.shutdownTimeout.count())}});
       timers.stop();
       bool drained = server.stop(config_.http.shutdownTimeout);
+      // After the last request: what they queued stays in the outbox for the next start.
+      deliveries.stop();
       logEvent(log, drained ? Poco::Message::PRIO_NOTICE : Poco::Message::PRIO_WARNING,
                drained ? "stopped" : "stopped with requests still running at the deadline", {});
     } catch (const Error& e) {

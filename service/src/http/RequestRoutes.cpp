@@ -26,6 +26,20 @@ const std::set<std::string> kStates = {"draft",      "submitted", "in_review", "
 
 }  // namespace
 
+Poco::JSON::Object::Ptr requestSummaryJson(const RequestRecord& r) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("id", r.id);
+  o->set("version", r.version);
+  o->set("state", r.state);
+  o->set("stage", r.stage.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(r.stage));
+  o->set("title", r.title);
+  o->set("organisation", r.organisation);
+  o->set("cooperative_approach_id",
+         r.cooperativeApproachId.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(r.cooperativeApproachId));
+  o->set("authorisation_ref", r.authorisationRef ? Poco::Dynamic::Var(*r.authorisationRef) : Poco::Dynamic::Var());
+  return o;
+}
+
 bool readsEverything(const Principal& p) {
   return p.hasRole("reviewer") || p.hasRole("approver") || p.hasRole("admin") || p.hasRole("auditor");
 }
@@ -403,16 +417,7 @@ Response listRequests(Services& s, Exchange& ex) {
   Array::Ptr items = new Array;
   for (const auto& r : page.items) {
     if (r.party != s.config.party) continue;
-    Object::Ptr i = new Object;
-    i->set("id", r.id);
-    i->set("version", r.version);
-    i->set("state", r.state);
-    i->set("stage", r.stage.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(r.stage));
-    i->set("title", r.title);
-    i->set("organisation", r.organisation);
-    i->set("cooperative_approach_id",
-           r.cooperativeApproachId.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(r.cooperativeApproachId));
-    i->set("authorisation_ref", r.authorisationRef ? Poco::Dynamic::Var(*r.authorisationRef) : Poco::Dynamic::Var());
+    Object::Ptr i = requestSummaryJson(r);
     i->set("created_at", r.createdAt);
     i->set("updated_at", r.updatedAt);
     items->add(i);

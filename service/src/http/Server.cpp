@@ -108,6 +108,8 @@ HttpServer::HttpServer(const Config& config, Store& store, const Clock& clock, I
   registerWorkflowRoutes(router_, services_);
   registerLetterRoutes(router_, services_);
   registerReportRoutes(router_, services_);
+  registerOutboxRoutes(router_, services_);
+  registerWebhookRoutes(router_, services_);
   registerWebRoutes(router_, services_);
 }
 

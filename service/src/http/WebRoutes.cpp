@@ -263,16 +263,7 @@ Response queue(Services& s, Exchange& ex) {
   Array::Ptr list = new Array;
   for (const auto& item : items) {
     const RequestRecord& r = item.record;
-    Object::Ptr o = new Object;
-    o->set("id", r.id);
-    o->set("version", r.version);
-    o->set("state", r.state);
-    o->set("stage", r.stage.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(r.stage));
-    o->set("title", r.title);
-    o->set("organisation", r.organisation);
-    o->set("cooperative_approach_id",
-           r.cooperativeApproachId.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(r.cooperativeApproachId));
-    o->set("authorisation_ref", r.authorisationRef ? Poco::Dynamic::Var(*r.authorisationRef) : Poco::Dynamic::Var());
+    Object::Ptr o = requestSummaryJson(r);
     if (r.workflowName.empty()) {
       o->set("workflow", Poco::Dynamic::Var());
     } else {

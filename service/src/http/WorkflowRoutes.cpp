@@ -253,6 +253,22 @@ Response getAuthorisation(Services& s, Exchange& ex) {
     letters->add(lo);
   }
   o->set("letters", letters);
+  // What the UNFCCC side was told and said: every notification about this authorisation with its
+  // delivery state and acknowledgement, and the consistency findings it reported.
+  Object::Ptr unfccc = new Object;
+  Array::Ptr notifications = new Array;
+  OutboxQuery q;
+  q.ref = a.ref;
+  q.destination = "unfccc";
+  q.limit = 200;
+  auto sent = s.store.listOutbox(q);
+  std::reverse(sent.begin(), sent.end());
+  for (const auto& m : sent) notifications->add(outboxJson(m, false));
+  unfccc->set("notifications", notifications);
+  Array::Ptr findings = new Array;
+  for (const auto& f : s.store.findingsOf(a.ref)) findings->add(findingJson(f));
+  unfccc->set("findings", findings);
+  o->set("unfccc", unfccc);
   o->set("first_transferred_total", total);
   return Response::json(200, canonicalJson(o));
 }
@@ -326,6 +342,14 @@ WriteResult recordFirstTransfer(Services& s, Exchange& ex) {
   if (!p.hasRole("registry")) throw Error(ErrorCode::Forbidden, "only registries record first transfers");
   auto [a, record] = loadAuthorisation(s, p, ex.params.at("ref"));
   Object::Ptr body = ex.jsonObject(s.config.limits.jsonDepth);
+  return firstTransferWrite(s, a, record, *body, "", p.name);
+}
+
+}  // namespace
+
+WriteResult firstTransferWrite(Services& s, const AuthorisationRecord& a, const RequestRecord& record,
+                               const Object& fields, const std::string& pathPrefix, const std::string& recordedBy) {
+  const Object* body = &fields;
   std::vector<FieldError> errors;
   refuseUnknown(*body, {"quantity", "serial_first", "serial_last", "date"}, "", errors);
   std::int64_t quantity = 0;
@@ -341,7 +365,10 @@ WriteResult recordFirstTransfer(Services& s, Exchange& ex) {
   if (!first || first->empty()) errors.push_back({"serial_first", "required", "the first serial number of the block"});
   if (!last || last->empty()) errors.push_back({"serial_last", "required", "the last serial number of the block"});
   if (!date || !isIsoDate(*date)) errors.push_back({"date", "format", "must be a date, YYYY-MM-DD"});
-  if (!errors.empty()) throw Error(ErrorCode::Invalid, "the first transfer is not valid", std::move(errors));
+  if (!errors.empty()) {
+    for (auto& e : errors) e.path = pathPrefix + e.path;
+    throw Error(ErrorCode::Invalid, "the first transfer is not valid", std::move(errors));
+  }
   if (a.status != "active") {
     throw Error(ErrorCode::Conflict, "authorisation " + a.ref + " is " + a.status + "; no transfers may be recorded");
   }
@@ -353,7 +380,7 @@ WriteResult recordFirstTransfer(Services& s, Exchange& ex) {
                                          *authorised + " t authorised under " + a.ref);
   }
   std::string now = formatTimestamp(s.clock.now());
-  FirstTransfer t{s.ids.next("ft"), a.ref, quantity, *first, *last, *date, p.name, now};
+  FirstTransfer t{s.ids.next("ft"), a.ref, quantity, *first, *last, *date, recordedBy, now};
   Object::Ptr payload = new Object;
   payload->set("id", t.id);
   payload->set("ref", t.ref);
@@ -365,7 +392,7 @@ WriteResult recordFirstTransfer(Services& s, Exchange& ex) {
   w.commit.streamId = record.id;
   w.commit.party = record.party;
   w.commit.expectedVersion = record.version;
-  w.commit.events.push_back({"first_transfer_recorded", p.name, now, canonicalJson(payload)});
+  w.commit.events.push_back({"first_transfer_recorded", recordedBy, now, canonicalJson(payload)});
   RequestRecord r = record;
   r.version += 1;
   r.updatedAt = now;
@@ -376,8 +403,6 @@ WriteResult recordFirstTransfer(Services& s, Exchange& ex) {
   w.response.headers.emplace_back("Location", "/api/v1/authorisations/" + a.ref);
   return w;
 }
-
-}  // namespace
 
 void registerWorkflowRoutes(Router& router, Services& s) {
   const std::size_t json = s.config.limits.jsonBodyBytes;

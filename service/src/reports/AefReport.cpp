@@ -109,6 +109,26 @@ std::string joined(const std::vector<std::string>& items, const std::string& sep
 
 }  // namespace
 
+un::Authorisation aefAuthorisation(const AuthorisationVersion& version) { return toAef(version, fieldsOf(version)); }
+
+un::MitigationActivity aefActivity(const AuthorisationVersion& version) {
+  const RequestFields f = fieldsOf(version);
+  un::MitigationActivity m;
+  m.title = f.activity.title.value_or(version.ref);
+  m.designDocumentReference = f.activity.designDocumentRef;
+  m.standard = f.activity.standard;
+  m.methodology = f.activity.methodology;
+  if (f.activity.creditingPeriod.from || f.activity.creditingPeriod.to) {
+    m.creditingPeriod = un::Period{f.activity.creditingPeriod.from, f.activity.creditingPeriod.to};
+  }
+  if (f.authorisation.vintages.from && f.authorisation.vintages.to) {
+    m.vintageFrom = f.authorisation.vintages.from;
+    m.vintageTo = f.authorisation.vintages.to;
+  }
+  m.underlyingUnitRegistry = f.authorisation.underlyingUnitRegistry;
+  return m;
+}
+
 std::string aefXml(Store& store, const Config& config, int year, TimePoint now, IdGenerator& ids) {
   un::AnnualSubmission sub;
   sub.messageId = ids.next("aef");

@@ -388,6 +388,100 @@ struct DefinitionRow {
   }
 };
 
+constexpr const char* kOutboxColumns =
+    "seq, id, destination, ordering_key, stream_id, party, ref, cause, content_type, payload, summary, status, "
+    "attempts, next_attempt_at, last_error, last_http_status, outcome, outcome_detail, created_at, updated_at, "
+    "delivered_at";
+
+struct OutboxRow {
+  OutboxMessage m;
+  Poco::Nullable<std::string> streamId, ref, lastError, outcome, outcomeDetail, deliveredAt;
+  Poco::Nullable<int> lastHttpStatus;
+  void extractInto(Statement& statement) {
+    statement, into(m.seq), into(m.id), into(m.destination), into(m.orderingKey), into(streamId), into(m.party),
+        into(ref), into(m.cause), into(m.contentType), into(m.payload), into(m.summaryJson), into(m.status),
+        into(m.attempts), into(m.nextAttemptAt), into(lastError), into(lastHttpStatus), into(outcome),
+        into(outcomeDetail), into(m.createdAt), into(m.updatedAt), into(deliveredAt);
+  }
+  OutboxMessage take() const {
+    OutboxMessage out = m;
+    out.streamId = toOptional(streamId);
+    out.ref = toOptional(ref);
+    out.lastError = toOptional(lastError);
+    out.outcome = toOptional(outcome);
+    out.outcomeDetail = toOptional(outcomeDetail);
+    out.deliveredAt = toOptional(deliveredAt);
+    if (!lastHttpStatus.isNull()) out.lastHttpStatus = lastHttpStatus.value();
+    return out;
+  }
+};
+
+constexpr const char* kFindingColumns =
+    "message_id, finding_id, ref, version, submission_message_id, status, severity, code, text, sender, "
+    "created_at, received_at, xml";
+
+struct FindingRow {
+  FindingRecord f;
+  Poco::Nullable<std::string> ref, submission, code;
+  Poco::Nullable<int> version;
+  void extractInto(Statement& statement) {
+    statement, into(f.messageId), into(f.findingId), into(ref), into(version), into(submission), into(f.status),
+        into(f.severity), into(code), into(f.text), into(f.sender), into(f.createdAt), into(f.receivedAt),
+        into(f.xml);
+  }
+  FindingRecord take() const {
+    FindingRecord out = f;
+    out.ref = toOptional(ref);
+    out.submissionMessageId = toOptional(submission);
+    out.code = toOptional(code);
+    if (!version.isNull()) out.version = version.value();
+    return out;
+  }
+};
+
+void insertOutboxMessage(Session& s, const OutboxMessage& m) {
+  {
+    if (m.id.empty() || m.destination.empty() || m.orderingKey.empty() || m.nextAttemptAt.empty()) {
+      throw Error(ErrorCode::Internal, "outbox message " + m.id + " lacks an id, destination, key or due time");
+    }
+    auto streamId = toNullable(m.streamId);
+    auto ref = toNullable(m.ref);
+    Statement insert(s);
+    insert << "INSERT INTO outbox (id, destination, ordering_key, stream_id, party, ref, cause, content_type, "
+              "payload, summary, status, attempts, next_attempt_at, created_at, updated_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+        useRef(m.id), useRef(m.destination), useRef(m.orderingKey), use(streamId), useRef(m.party), use(ref),
+        useRef(m.cause), useRef(m.contentType), useRef(m.payload), useRef(m.summaryJson), useRef(m.nextAttemptAt),
+        useRef(m.createdAt), useRef(m.createdAt);
+    insert.execute();
+  }
+}
+
+void writeOutboxParts(Session& s, const Commit& c) {
+  for (const auto& m : c.outbox) insertOutboxMessage(s, m);
+  if (c.finding) {
+    const auto& f = *c.finding;
+    auto ref = toNullable(f.ref);
+    auto submission = toNullable(f.submissionMessageId);
+    auto code = toNullable(f.code);
+    Poco::Nullable<int> version;
+    if (f.version) version = *f.version;
+    Statement insert(s);
+    insert << "INSERT INTO unfccc_findings (" << kFindingColumns << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        useRef(f.messageId), useRef(f.findingId), use(ref), use(version), use(submission), useRef(f.status),
+        useRef(f.severity), use(code), useRef(f.text), useRef(f.sender), useRef(f.createdAt), useRef(f.receivedAt),
+        useRef(f.xml);
+    try {
+      insert.execute();
+    } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
+      throw Error(ErrorCode::Conflict, "finding message " + f.messageId + " was received already");
+    }
+  }
+}
+
+// The webhook parts of a commit (a subscription, an inbound delivery seen); defined at the end.
+void writeWebhookParts(Session& s, const Commit& c);
+
 // The workflow parts of a commit: timers, effects, definitions, authorisations, first transfers.
 void writeWorkflowParts(Session& s, const Commit& c, const std::vector<StoredEvent>& stored) {
   if (c.firedTimer) {
@@ -762,6 +856,8 @@ std::vector<StoredEvent> SqliteStore::commit(const Commit& c) {
     }
 
     writeWorkflowParts(s, c, stored);
+    writeOutboxParts(s, c);
+    writeWebhookParts(s, c);
 
     if (c.idempotency) {
       const IdempotencyRecord& r = *c.idempotency;
@@ -1204,6 +1300,358 @@ std::vector<FirstTransfer> SqliteStore::firstTransfersInYear(int year) {
         useRef(from), useRef(to), into(f.id), into(f.ref), into(f.quantity), into(f.serialFirst), into(f.serialLast),
         into(f.transferDate), into(f.recordedBy), into(f.recordedAt);
     eachRow(select, [&] { found.push_back(f); });
+  });
+  return found;
+}
+
+}  // namespace a6::service
+
+namespace a6::service {
+
+std::vector<OutboxMessage> SqliteStore::claimOutbox(const std::string& destination, const std::string& now,
+                                                    const std::string& leaseUntil, int limit) {
+  const std::string prefix = destination + ":%";
+  const std::string dueSql =
+      "SELECT " + std::string(kOutboxColumns) +
+      " FROM outbox o WHERE o.status = 'pending' AND (o.destination = ? OR o.destination LIKE ?) "
+      "AND o.next_attempt_at <= ? AND (o.lease_until IS NULL OR o.lease_until <= ?) "
+      "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND p.seq < o.seq "
+      "AND p.status <> 'delivered') ORDER BY o.seq LIMIT ?";
+  // Most polls find nothing: look on a reader first so that an idle outbox takes no write lock.
+  bool any = false;
+  impl_->read("look for due outbox messages", [&](Session& s) {
+    OutboxRow row;
+    Statement select(s);
+    int one = 1;
+    select << dueSql, useRef(destination), useRef(prefix), useRef(now), useRef(now), use(one);
+    row.extractInto(select);
+    any = select.execute() > 0;
+  });
+  std::vector<OutboxMessage> claimed;
+  if (!any) return claimed;
+  impl_->write("claim outbox messages", [&](Session& s) {
+    claimed.clear();
+    OutboxRow row;
+    Statement select(s);
+    select << dueSql, useRef(destination), useRef(prefix), useRef(now), useRef(now), use(limit);
+    row.extractInto(select);
+    eachRow(select, [&] { claimed.push_back(row.take()); });
+    for (const auto& m : claimed) {
+      Statement lease(s);
+      lease << "UPDATE outbox SET lease_until = ? WHERE id = ?", useRef(leaseUntil), useRef(m.id);
+      lease.execute();
+    }
+  });
+  return claimed;
+}
+
+void SqliteStore::finishAttempt(const std::string& id, const std::string& now, const AttemptResult& result) {
+  impl_->write("record an attempt of " + id, [&](Session& s) {
+    int previous = 0;
+    {
+      Statement count(s);
+      count << "SELECT COUNT(*) FROM outbox_attempts WHERE outbox_id = ?", useRef(id), into(previous);
+      count.execute();
+    }
+    const int attempt = previous + 1;
+    const bool ok = result.next == AttemptResult::Next::Delivered;
+    int okFlag = ok ? 1 : 0;
+    Poco::Nullable<int> httpStatus;
+    if (result.httpStatus) httpStatus = *result.httpStatus;
+    std::int64_t duration = result.durationMs;
+    {
+      Statement insert(s);
+      insert << "INSERT INTO outbox_attempts (outbox_id, attempt, at, ok, http_status, detail, duration_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+          useRef(id), useRef(attempt), useRef(now), use(okFlag), use(httpStatus), useRef(result.detail), use(duration);
+      insert.execute();
+    }
+    std::string status = ok ? "delivered" : result.next == AttemptResult::Next::Dead ? "dead" : "pending";
+    std::string nextAt = result.next == AttemptResult::Next::Retry ? result.nextAttemptAt : now;
+    Poco::Nullable<std::string> lastError;
+    if (!ok) lastError = result.detail;
+    auto outcome = toNullable(result.outcome);
+    auto outcomeDetail = toNullable(result.outcomeDetail);
+    Poco::Nullable<std::string> deliveredAt;
+    if (ok) deliveredAt = now;
+    Statement update(s);
+    update << "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL, "
+              "last_error = CASE WHEN ? IS NULL THEN last_error ELSE ? END, last_http_status = ?, "
+              "outcome = COALESCE(?, outcome), outcome_detail = COALESCE(?, outcome_detail), updated_at = ?, "
+              "delivered_at = COALESCE(?, delivered_at) WHERE id = ?",
+        useRef(status), useRef(nextAt), use(lastError), use(lastError), use(httpStatus), use(outcome),
+        use(outcomeDetail), useRef(now), use(deliveredAt), useRef(id);
+    if (update.execute() != 1) throw Error(ErrorCode::NotFound, "no outbox message " + id);
+    for (const auto& m : result.followUps) insertOutboxMessage(s, m);
+  });
+}
+
+std::optional<OutboxMessage> SqliteStore::findOutbox(const std::string& id) {
+  std::optional<OutboxMessage> found;
+  impl_->read("find outbox message " + id, [&](Session& s) {
+    OutboxRow row;
+    Statement select(s);
+    select << "SELECT " << kOutboxColumns << " FROM outbox WHERE id = ?", useRef(id);
+    row.extractInto(select);
+    if (select.execute() > 0) found = row.take();
+  });
+  return found;
+}
+
+std::vector<OutboxMessage> SqliteStore::listOutbox(const OutboxQuery& query) {
+  std::vector<OutboxMessage> found;
+  impl_->read("list the outbox", [&](Session& s) {
+    // All parameters exist before the first is bound: use() keeps references to them.
+    const std::string status = query.status.value_or("");
+    const std::string destination = query.destination.value_or("");
+    const std::string prefix = destination + ":%";
+    const std::string ref = query.ref.value_or("");
+    const std::int64_t before = query.beforeSeq.value_or(0);
+    const int limit = std::clamp(query.limit, 1, kMaxPageLimit);
+    std::string sql = "SELECT " + std::string(kOutboxColumns) + " FROM outbox WHERE 1 = 1";
+    Statement select(s);
+    if (query.status) sql += " AND status = ?";
+    if (query.destination) sql += " AND (destination = ? OR destination LIKE ?)";
+    if (query.ref) sql += " AND ref = ?";
+    if (query.beforeSeq) sql += " AND seq < ?";
+    sql += " ORDER BY seq DESC LIMIT ?";
+    select << sql;
+    if (query.status) select, useRef(status);
+    if (query.destination) select, useRef(destination), useRef(prefix);
+    if (query.ref) select, useRef(ref);
+    if (query.beforeSeq) select, useRef(before);
+    select, useRef(limit);
+    OutboxRow row;
+    row.extractInto(select);
+    eachRow(select, [&] { found.push_back(row.take()); });
+  });
+  return found;
+}
+
+std::vector<OutboxAttempt> SqliteStore::outboxAttempts(const std::string& id) {
+  std::vector<OutboxAttempt> found;
+  impl_->read("list attempts of " + id, [&](Session& s) {
+    OutboxAttempt a;
+    int ok = 0;
+    Poco::Nullable<int> httpStatus;
+    Statement select(s);
+    select << "SELECT outbox_id, attempt, at, ok, http_status, detail, duration_ms FROM outbox_attempts "
+              "WHERE outbox_id = ? ORDER BY attempt",
+        useRef(id), into(a.outboxId), into(a.attempt), into(a.at), into(ok), into(httpStatus), into(a.detail),
+        into(a.durationMs);
+    eachRow(select, [&] {
+      a.ok = ok != 0;
+      a.httpStatus = httpStatus.isNull() ? std::nullopt : std::optional<int>(httpStatus.value());
+      found.push_back(a);
+    });
+  });
+  return found;
+}
+
+bool SqliteStore::retryOutbox(const std::string& id, const std::string& now) {
+  bool changed = false;
+  impl_->write("retry outbox message " + id, [&](Session& s) {
+    Statement update(s);
+    update << "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL, "
+              "updated_at = ? WHERE id = ? AND status = 'dead'",
+        useRef(now), useRef(now), useRef(id);
+    changed = update.execute() == 1;
+  });
+  return changed;
+}
+
+bool SqliteStore::recordOutcome(const std::string& id, const std::string& outcome, const std::string& detailJson,
+                                const std::string& now) {
+  bool changed = false;
+  impl_->write("record the outcome of " + id, [&](Session& s) {
+    // An acknowledgement proves delivery: a message still pending (its answer was lost) is
+    // delivered now, and what waited behind it may go.
+    Statement update(s);
+    update << "UPDATE outbox SET outcome = ?, outcome_detail = ?, updated_at = ?, "
+              "status = CASE WHEN status = 'delivered' THEN status ELSE 'delivered' END, "
+              "delivered_at = COALESCE(delivered_at, ?), lease_until = NULL WHERE id = ?",
+        useRef(outcome), useRef(detailJson), useRef(now), useRef(now), useRef(id);
+    changed = update.execute() == 1;
+  });
+  return changed;
+}
+
+std::vector<FindingRecord> SqliteStore::findingsOf(const std::string& ref) {
+  std::vector<FindingRecord> found;
+  impl_->read("list findings of " + ref, [&](Session& s) {
+    FindingRow row;
+    Statement select(s);
+    select << "SELECT " << kFindingColumns << " FROM unfccc_findings WHERE ref = ? ORDER BY received_at, message_id",
+        useRef(ref);
+    row.extractInto(select);
+    eachRow(select, [&] { found.push_back(row.take()); });
+  });
+  return found;
+}
+
+std::optional<FindingRecord> SqliteStore::findFinding(const std::string& messageId) {
+  std::optional<FindingRecord> found;
+  impl_->read("find finding " + messageId, [&](Session& s) {
+    FindingRow row;
+    Statement select(s);
+    select << "SELECT " << kFindingColumns << " FROM unfccc_findings WHERE message_id = ?", useRef(messageId);
+    row.extractInto(select);
+    if (select.execute() > 0) found = row.take();
+  });
+  return found;
+}
+
+}  // namespace a6::service
+
+namespace a6::service {
+namespace {
+
+constexpr const char* kWebhookColumns =
+    "id, url, active, deleted, secret, description, created_by, created_at, updated_at, consecutive_failures, "
+    "disabled_reason, disabled_at";
+
+struct WebhookRow {
+  WebhookSubscription w;
+  int active = 0, deleted = 0;
+  Poco::Nullable<std::string> disabledReason, disabledAt;
+  void extractInto(Statement& statement) {
+    statement, into(w.id), into(w.url), into(active), into(deleted), into(w.secret), into(w.description),
+        into(w.createdBy), into(w.createdAt), into(w.updatedAt), into(w.consecutiveFailures), into(disabledReason),
+        into(disabledAt);
+  }
+  WebhookSubscription take() const {
+    WebhookSubscription out = w;
+    out.active = active != 0;
+    out.deleted = deleted != 0;
+    out.disabledReason = toOptional(disabledReason);
+    out.disabledAt = toOptional(disabledAt);
+    return out;
+  }
+};
+
+std::vector<std::string> eventTypesOf(Session& s, const std::string& id) {
+  std::vector<std::string> types;
+  Statement select(s);
+  select << "SELECT event_type FROM webhook_event_types WHERE subscription_id = ? ORDER BY ordinal", useRef(id),
+      into(types);
+  select.execute();
+  return types;
+}
+
+std::vector<WebhookSubscription> selectWebhooks(Session& s, const std::string& where,
+                                                const std::optional<std::string>& param) {
+  std::vector<WebhookSubscription> found;
+  WebhookRow row;
+  Statement select(s);
+  select << "SELECT " << kWebhookColumns << " FROM webhook_subscriptions w " << where
+         << " ORDER BY created_at, id";
+  if (param) select, useRef(*param);
+  row.extractInto(select);
+  eachRow(select, [&] { found.push_back(row.take()); });
+  for (auto& w : found) w.eventTypes = eventTypesOf(s, w.id);
+  return found;
+}
+
+void writeWebhookParts(Session& s, const Commit& c) {
+  if (c.webhookSubscription) {
+    const WebhookSubscription& w = *c.webhookSubscription;
+    if (w.id.empty() || w.secret.empty()) {
+      throw Error(ErrorCode::Internal, "webhook subscription " + w.id + " lacks an id or a secret");
+    }
+    int active = w.active ? 1 : 0;
+    int deleted = w.deleted ? 1 : 0;
+    auto disabledReason = toNullable(w.disabledReason);
+    auto disabledAt = toNullable(w.disabledAt);
+    Statement upsert(s);
+    upsert << "INSERT INTO webhook_subscriptions (" << kWebhookColumns
+           << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+              "url = excluded.url, active = excluded.active, deleted = excluded.deleted, secret = excluded.secret, "
+              "description = excluded.description, updated_at = excluded.updated_at, "
+              "consecutive_failures = excluded.consecutive_failures, disabled_reason = excluded.disabled_reason, "
+              "disabled_at = excluded.disabled_at",
+        useRef(w.id), useRef(w.url), use(active), use(deleted), useRef(w.secret), useRef(w.description),
+        useRef(w.createdBy), useRef(w.createdAt), useRef(w.updatedAt), useRef(w.consecutiveFailures),
+        use(disabledReason), use(disabledAt);
+    upsert.execute();
+    Statement clear(s);
+    clear << "DELETE FROM webhook_event_types WHERE subscription_id = ?", useRef(w.id);
+    clear.execute();
+    for (int i = 0; i < static_cast<int>(w.eventTypes.size()); ++i) {
+      Statement type(s);
+      type << "INSERT INTO webhook_event_types (subscription_id, ordinal, event_type) VALUES (?, ?, ?)",
+          useRef(w.id), use(i), useRef(w.eventTypes[static_cast<std::size_t>(i)]);
+      type.execute();
+    }
+  }
+  if (c.inboundHook) {
+    const InboundHookRecord& h = *c.inboundHook;
+    Statement insert(s);
+    insert << "INSERT INTO inbound_hooks (source, webhook_id, received_at) VALUES (?, ?, ?)", useRef(h.source),
+        useRef(h.webhookId), useRef(h.receivedAt);
+    try {
+      insert.execute();
+    } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
+      throw Error(ErrorCode::Conflict, "delivery " + h.webhookId + " from " + h.source + " was received already");
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<WebhookSubscription> SqliteStore::findWebhook(const std::string& id) {
+  std::optional<WebhookSubscription> found;
+  impl_->read("find webhook subscription " + id, [&](Session& s) {
+    auto list = selectWebhooks(s, "WHERE id = ?", id);
+    if (!list.empty()) found = std::move(list.front());
+  });
+  return found;
+}
+
+std::vector<WebhookSubscription> SqliteStore::listWebhooks() {
+  std::vector<WebhookSubscription> found;
+  impl_->read("list webhook subscriptions", [&](Session& s) { found = selectWebhooks(s, "", std::nullopt); });
+  return found;
+}
+
+std::vector<WebhookSubscription> SqliteStore::activeWebhooksFor(const std::string& eventType) {
+  std::vector<WebhookSubscription> found;
+  impl_->read("find webhook subscriptions for " + eventType, [&](Session& s) {
+    found = selectWebhooks(s,
+                           "WHERE active = 1 AND EXISTS (SELECT 1 FROM webhook_event_types t WHERE "
+                           "t.subscription_id = w.id AND (t.event_type = ? OR t.event_type = '*'))",
+                           eventType);
+  });
+  return found;
+}
+
+std::optional<int> SqliteStore::recordWebhookResult(const std::string& id, bool ok) {
+  std::optional<int> count;
+  impl_->write("record a delivery result of webhook subscription " + id, [&](Session& s) {
+    int failures = 0;
+    Statement update(s);
+    if (ok) {
+      update << "UPDATE webhook_subscriptions SET consecutive_failures = 0 WHERE id = ? "
+                "RETURNING consecutive_failures",
+          useRef(id), into(failures);
+    } else {
+      // updated_at stays: it dates the last change made through an event.
+      update << "UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1 WHERE id = ? "
+                "RETURNING consecutive_failures",
+          useRef(id), into(failures);
+    }
+    if (update.execute() > 0) count = failures;
+  });
+  return count;
+}
+
+std::optional<InboundHookRecord> SqliteStore::findInboundHook(const std::string& source, const std::string& webhookId) {
+  std::optional<InboundHookRecord> found;
+  impl_->read("find inbound delivery " + webhookId, [&](Session& s) {
+    InboundHookRecord h;
+    Statement select(s);
+    select << "SELECT source, webhook_id, received_at FROM inbound_hooks WHERE source = ? AND webhook_id = ?",
+        useRef(source), useRef(webhookId), into(h.source), into(h.webhookId), into(h.receivedAt);
+    if (select.execute() > 0) found = h;
   });
   return found;
 }

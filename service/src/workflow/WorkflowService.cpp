@@ -464,6 +464,7 @@ WorkflowService::Fired WorkflowService::commitFor(const RequestRecord& record, c
     auto it = e.attrs.find("comment");
     if (it != e.attrs.end() && !it->second.empty()) reason = it->second;
   }
+  // Letters first: the messages that report them carry their hashes.
   for (const auto& pe : t.effects) {
     if (letters_ && pe.effect.kind == wf::Effect::Kind::Letter) {
       LetterIssuer::Input in;
@@ -488,27 +489,11 @@ WorkflowService::Fired WorkflowService::commitFor(const RequestRecord& record, c
       if (issued.first.ref) payload->set("ref", *issued.first.ref);
       c.events.push_back({"letter_issued", actor, now, canonicalJson(payload)});
       c.letters.push_back(std::move(issued));
-      continue;
     }
-    EffectRecord er;
-    er.id = ids_.next("eff");
-    er.streamId = record.id;
-    er.party = record.party;
-    er.eventSeq = causeSeq;
-    er.kind = effectKind(pe.effect.kind);
-    er.cause = pe.cause;
-    Object::Ptr payload = new Object;
-    payload->set("request_id", record.id);
-    payload->set("workflow", record.workflowName + " v" + std::to_string(record.workflowVersion));
-    if (!pe.effect.templateName.empty()) payload->set("template", pe.effect.templateName);
-    if (!pe.effect.signerRole.empty()) payload->set("signer_role", pe.effect.signerRole);
-    if (!pe.effect.messageType.empty()) payload->set("message_type", pe.effect.messageType);
-    if (!pe.effect.to.empty()) payload->set("to", pe.effect.to);
-    if (!pe.effect.eventType.empty()) payload->set("event_type", pe.effect.eventType);
-    if (r.authorisationRef) payload->set("authorisation_ref", *r.authorisationRef);
-    er.payloadJson = canonicalJson(payload);
-    er.createdAt = now;
-    c.effects.push_back(er);
+  }
+  for (const auto& pe : t.effects) {
+    if (letters_ && pe.effect.kind == wf::Effect::Kind::Letter) continue;
+    addEffect(c, r, causeSeq, pe.effect, EffectContext{r, c, pe.cause, actor, now, reason});
   }
   r.version = record.version + static_cast<std::int64_t>(c.events.size());
   r.updatedAt = now;
@@ -516,6 +501,100 @@ WorkflowService::Fired WorkflowService::commitFor(const RequestRecord& record, c
   f.after = r;
   f.state = t.after;
   return f;
+}
+
+void WorkflowService::addEffect(Commit& c, const RequestRecord& r, std::int64_t causeSeq, const wf::Effect& effect,
+                                const EffectContext& context) {
+  if (composer_ && effect.kind != wf::Effect::Kind::Letter) {
+    if (auto messages = composer_->compose(effect, context)) {
+      for (auto& m : *messages) c.outbox.push_back(std::move(m));
+      return;
+    }
+  }
+  EffectRecord er;
+  er.id = ids_.next("eff");
+  er.streamId = r.id;
+  er.party = r.party;
+  er.eventSeq = causeSeq;
+  er.kind = effectKind(effect.kind);
+  er.cause = context.cause;
+  Object::Ptr payload = new Object;
+  payload->set("request_id", r.id);
+  payload->set("workflow", r.workflowName + " v" + std::to_string(r.workflowVersion));
+  if (!effect.templateName.empty()) payload->set("template", effect.templateName);
+  if (!effect.signerRole.empty()) payload->set("signer_role", effect.signerRole);
+  if (!effect.messageType.empty()) payload->set("message_type", effect.messageType);
+  if (!effect.to.empty()) payload->set("to", effect.to);
+  if (!effect.eventType.empty()) payload->set("event_type", effect.eventType);
+  if (r.authorisationRef) payload->set("authorisation_ref", *r.authorisationRef);
+  er.payloadJson = canonicalJson(payload);
+  er.createdAt = context.now;
+  c.effects.push_back(er);
+}
+
+bool WorkflowService::recordFinding(const FindingRecord& finding) {
+  // Someone may write to the request meanwhile: then the commit is made again on its new version.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return recordFindingOnce(finding);
+    } catch (const VersionConflict&) {
+      if (attempt == 5) throw;
+    }
+  }
+}
+
+bool WorkflowService::recordFindingOnce(const FindingRecord& finding) {
+  if (store_.findFinding(finding.messageId)) return false;
+  std::optional<RequestRecord> record;
+  if (finding.ref) {
+    if (auto a = store_.findAuthorisation(*finding.ref)) record = store_.findRequest(a->requestId);
+  }
+  Commit c;
+  c.finding = finding;
+  const std::string now = finding.receivedAt;
+  if (!record) {
+    // About a submission, or an authorisation this deployment does not know: kept, shown in the
+    // outbox's findings, with no request to attach it to. Its own stream keeps the audit trail.
+    c.streamId = "finding:" + finding.messageId;
+    c.party = settings_.party;
+    c.expectedVersion = 0;
+  } else {
+    c.streamId = record->id;
+    c.party = record->party;
+    c.expectedVersion = record->version;
+  }
+  Object::Ptr payload = new Object;
+  payload->set("message_id", finding.messageId);
+  payload->set("finding_id", finding.findingId);
+  if (finding.ref) payload->set("ref", *finding.ref);
+  if (finding.version) payload->set("version", *finding.version);
+  if (finding.submissionMessageId) payload->set("submission_message_id", *finding.submissionMessageId);
+  payload->set("status", finding.status);
+  payload->set("severity", finding.severity);
+  if (finding.code) payload->set("code", *finding.code);
+  payload->set("text", finding.text);
+  payload->set("sender", finding.sender);
+  payload->set("xml_sha256", signing::sha256Hex(finding.xml));
+  c.events.push_back({"unfccc_finding_received", "system", now, canonicalJson(payload)});
+  if (record) {
+    RequestRecord r = *record;
+    r.version = record->version + 1;
+    r.updatedAt = now;
+    c.request = r;
+    const Loaded& l = loaded(r.workflowName, r.workflowVersion);
+    for (const auto& effect : l.definition->spineEffects.onFinding) {
+      addEffect(c, r, 1, effect, EffectContext{r, c, "finding", "system", now, "", &finding});
+    }
+  }
+  try {
+    store_.commit(c);
+  } catch (const VersionConflict&) {
+    throw;
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::Conflict && store_.findFinding(finding.messageId)) return false;
+    throw;
+  }
+  return true;
 }
 
 std::vector<std::string> WorkflowService::availableAfter(const Fired& fired, const wf::Actor& actor) {

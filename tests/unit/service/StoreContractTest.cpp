@@ -765,6 +765,127 @@ TEST_P(StoreContractTest, ReadersRunWhileAWriterCommits) {
   EXPECT_TRUE(verifyChains(*store_).ok());
 }
 
+// ---- webhooks -------------------------------------------------------------------------------
+
+WebhookSubscription subscription(const std::string& id, std::vector<std::string> types) {
+  WebhookSubscription w;
+  w.id = id;
+  w.url = "https://hooks.example.org/" + id;
+  w.eventTypes = std::move(types);
+  w.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  w.description = "for " + id;
+  w.createdBy = "admin";
+  w.createdAt = kAt;
+  w.updatedAt = kAt;
+  return w;
+}
+
+// The commit that writes w on its own stream, "webhook:<id>".
+Commit subscriptionCommit(const WebhookSubscription& w, std::int64_t expectedVersion,
+                          const std::string& type = "webhook_subscribed") {
+  Commit c;
+  c.streamId = "webhook:" + w.id;
+  c.party = "GHA";
+  c.expectedVersion = expectedVersion;
+  c.events.push_back(event(type, R"({"id":")" + w.id + R"("})"));
+  c.webhookSubscription = w;
+  return c;
+}
+
+std::vector<std::string> webhookIds(const std::vector<WebhookSubscription>& list) {
+  std::vector<std::string> out;
+  for (const auto& w : list) out.push_back(w.id);
+  return out;
+}
+
+TEST_P(StoreContractTest, WebhookSubscriptionsRoundTripAndAreFoundByEventType) {
+  auto a = subscription("whk_a", {"stage.entered", "request.submitted"});
+  auto b = subscription("whk_b", {"*"});
+  auto c = subscription("whk_c", {"request.authorised"});
+  for (const auto& w : {a, b, c}) store_->commit(subscriptionCommit(w, 0));
+
+  auto found = store_->findWebhook("whk_a");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->url, a.url);
+  EXPECT_EQ(found->eventTypes, a.eventTypes);  // in the order given
+  EXPECT_EQ(found->secret, a.secret);
+  EXPECT_EQ(found->description, a.description);
+  EXPECT_EQ(found->createdBy, "admin");
+  EXPECT_EQ(found->createdAt, kAt);
+  EXPECT_TRUE(found->active);
+  EXPECT_FALSE(found->deleted);
+  EXPECT_EQ(found->consecutiveFailures, 0);
+  EXPECT_FALSE(found->disabledReason);
+  EXPECT_FALSE(found->disabledAt);
+  EXPECT_FALSE(store_->findWebhook("whk_x"));
+  EXPECT_EQ(webhookIds(store_->listWebhooks()), (std::vector<std::string>{"whk_a", "whk_b", "whk_c"}));
+  EXPECT_EQ(webhookIds(store_->activeWebhooksFor("stage.entered")), (std::vector<std::string>{"whk_a", "whk_b"}));
+  EXPECT_EQ(webhookIds(store_->activeWebhooksFor("request.authorised")), (std::vector<std::string>{"whk_b", "whk_c"}));
+  EXPECT_EQ(webhookIds(store_->activeWebhooksFor("sla.breached")), (std::vector<std::string>{"whk_b"}));
+
+  // Disabled and deleted ones stay listed but take nothing; an upsert replaces the event types.
+  c.active = false;
+  c.disabledReason = "3 consecutive failed deliveries";
+  c.disabledAt = kAt;
+  store_->commit(subscriptionCommit(c, 1, "webhook_disabled"));
+  b.active = false;
+  b.deleted = true;
+  store_->commit(subscriptionCommit(b, 1, "webhook_deleted"));
+  a.eventTypes = {"sla.breached"};
+  store_->commit(subscriptionCommit(a, 1, "webhook_updated"));
+  EXPECT_TRUE(store_->activeWebhooksFor("request.authorised").empty());
+  EXPECT_TRUE(store_->activeWebhooksFor("stage.entered").empty());
+  EXPECT_EQ(webhookIds(store_->activeWebhooksFor("sla.breached")), (std::vector<std::string>{"whk_a"}));
+  EXPECT_EQ(store_->listWebhooks().size(), 3u);
+  auto disabled = store_->findWebhook("whk_c");
+  EXPECT_FALSE(disabled->active);
+  EXPECT_FALSE(disabled->deleted);
+  EXPECT_EQ(disabled->disabledReason.value_or(""), "3 consecutive failed deliveries");
+  EXPECT_EQ(disabled->disabledAt.value_or(""), kAt);
+  EXPECT_TRUE(store_->findWebhook("whk_b")->deleted);
+  EXPECT_EQ(store_->events("webhook:whk_c").size(), 2u);
+  EXPECT_TRUE(verifyChains(*store_).ok());
+}
+
+TEST_P(StoreContractTest, WebhookFailuresAreCountedWithoutAnEventAndResetBySuccess) {
+  store_->commit(subscriptionCommit(subscription("whk_a", {"*"}), 0));
+  EXPECT_EQ(store_->recordWebhookResult("whk_a", false), 1);
+  EXPECT_EQ(store_->recordWebhookResult("whk_a", false), 2);
+  EXPECT_EQ(store_->findWebhook("whk_a")->consecutiveFailures, 2);
+  EXPECT_EQ(store_->events("webhook:whk_a").size(), 1u);
+  EXPECT_EQ(store_->recordWebhookResult("whk_a", true), 0);
+  EXPECT_EQ(store_->findWebhook("whk_a")->consecutiveFailures, 0);
+  EXPECT_FALSE(store_->recordWebhookResult("whk_none", false));
+}
+
+TEST_P(StoreContractTest, InboundHookIsRecordedWithItsCommitAndAReplayWritesNothing) {
+  store_->commit(creating(request("req_1", 1)));
+  Commit first = commitFor(request("req_1", 2), 1);
+  first.inboundHook = InboundHookRecord{"registry-a", "evt_1", kAt};
+  store_->commit(first);
+  auto seen = store_->findInboundHook("registry-a", "evt_1");
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->receivedAt, kAt);
+  EXPECT_FALSE(store_->findInboundHook("registry-b", "evt_1"));
+
+  Commit replay = commitFor(request("req_1", 3), 2);
+  replay.inboundHook = InboundHookRecord{"registry-a", "evt_1", kAt};
+  try {
+    store_->commit(replay);
+    FAIL() << "expected a conflict";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Conflict);
+  }
+  EXPECT_EQ(store_->findRequest("req_1")->version, 2);
+  EXPECT_EQ(store_->events("req_1").size(), 2u);
+
+  // The same id from another source is another delivery.
+  Commit other = commitFor(request("req_1", 3), 2);
+  other.inboundHook = InboundHookRecord{"registry-b", "evt_1", kAt};
+  EXPECT_NO_THROW(store_->commit(other));
+  EXPECT_TRUE(store_->findInboundHook("registry-b", "evt_1"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest, ::testing::Values(kSqliteFactory),
                          [](const auto& info) { return info.param.name; });
 INSTANTIATE_TEST_SUITE_P(Stores, ListRequestsTest, ::testing::Values(kSqliteFactory),

@@ -7,6 +7,7 @@
 
 #include "a6/core/Clock.h"
 #include "a6/core/IdGenerator.h"
+#include "a6/integrations/unfccc/Messages.h"
 #include "a6/service/app/Config.h"
 #include "a6/service/store/Store.h"
 
@@ -15,5 +16,11 @@ namespace a6::service {
 // Throws a6::Error(Conflict) naming the authorisation when a record lacks what the AEF requires.
 std::string aefXml(Store& store, const Config& config, int year, TimePoint now, IdGenerator& ids);
 std::string aefCsv(Store& store, const Config& config, int year);
+
+// One authorisation version as the AEF "Authorizations" row (its entities in full), shared with
+// the UNFCCC notifications. Throws a6::Error(Conflict) when the record lacks what the AEF requires.
+integrations::unfccc::Authorisation aefAuthorisation(const AuthorisationVersion& version);
+// The same version's activity as a notification states it (not an AEF field).
+integrations::unfccc::MitigationActivity aefActivity(const AuthorisationVersion& version);
 
 }  // namespace a6::service

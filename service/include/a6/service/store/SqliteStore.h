@@ -64,6 +64,22 @@ class SqliteStore final : public Store {
   std::optional<LetterRecord> findLetterBySha256(const std::string& sha256) override;
   std::optional<LetterRecord> findLetter(const std::string& id) override;
   std::optional<std::string> letterBytes(const std::string& id) override;
+  std::vector<OutboxMessage> claimOutbox(const std::string& destination, const std::string& now,
+                                         const std::string& leaseUntil, int limit) override;
+  void finishAttempt(const std::string& id, const std::string& now, const AttemptResult& result) override;
+  std::optional<OutboxMessage> findOutbox(const std::string& id) override;
+  std::vector<OutboxMessage> listOutbox(const OutboxQuery& query) override;
+  std::vector<OutboxAttempt> outboxAttempts(const std::string& id) override;
+  bool retryOutbox(const std::string& id, const std::string& now) override;
+  bool recordOutcome(const std::string& id, const std::string& outcome, const std::string& detailJson,
+                     const std::string& now) override;
+  std::vector<FindingRecord> findingsOf(const std::string& ref) override;
+  std::optional<FindingRecord> findFinding(const std::string& messageId) override;
+  std::optional<WebhookSubscription> findWebhook(const std::string& id) override;
+  std::vector<WebhookSubscription> listWebhooks() override;
+  std::vector<WebhookSubscription> activeWebhooksFor(const std::string& eventType) override;
+  std::optional<int> recordWebhookResult(const std::string& id, bool ok) override;
+  std::optional<InboundHookRecord> findInboundHook(const std::string& source, const std::string& webhookId) override;
 
  private:
   struct Impl;

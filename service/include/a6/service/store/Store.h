@@ -179,6 +179,112 @@ struct LetterRecord {
   std::string issuedAt;
 };
 
+// A message to another system (the UNFCCC, a mail server, a webhook receiver), written in the
+// same commit as the events that cause it and delivered by the outbox workers.
+struct OutboxMessage {
+  std::int64_t seq = 0;     // set by the store: the order messages were written in
+  std::string id;           // msg_…: the stable message id, sent with every attempt
+  std::string destination;  // "unfccc", "email", or "webhook:<subscription id>"
+  // Messages with the same key are delivered one after the other, in seq order: a message waits
+  // while an earlier one with its key is pending or dead (e.g. "unfccc:GHA-A6-2026-0001").
+  std::string orderingKey;
+  std::optional<std::string> streamId;  // the request it is about, if any
+  std::string party;
+  std::optional<std::string> ref;  // the authorisation it is about, if any
+  std::string cause;               // e.g. "decision:approve", "finding"
+  std::string contentType;
+  std::string payload;      // exactly what is sent (signed XML, JSON)
+  std::string summaryJson;  // what the API shows of it (kind, version, recipients…)
+  std::string status = "pending";  // pending, delivered, dead
+  int attempts = 0;                // in this round (a retry by hand starts a new one)
+  std::string nextAttemptAt;       // RFC 3339 UTC
+  std::optional<std::string> lastError;
+  std::optional<int> lastHttpStatus;
+  std::optional<std::string> outcome;        // what the receiver said, e.g. "accepted", "rejected"
+  std::optional<std::string> outcomeDetail;  // JSON: codes and messages of an acknowledgement
+  std::string createdAt;
+  std::string updatedAt;
+  std::optional<std::string> deliveredAt;
+};
+
+// One delivery attempt and its answer.
+struct OutboxAttempt {
+  std::string outboxId;
+  int attempt = 0;  // 1, 2, … over the message's life
+  std::string at;
+  bool ok = false;
+  std::optional<int> httpStatus;
+  std::string detail;  // a short sentence or answer excerpt, never a secret
+  std::int64_t durationMs = 0;
+};
+
+// What the worker reports after one attempt.
+struct AttemptResult {
+  enum class Next { Delivered, Retry, Dead } next = Next::Retry;
+  std::string nextAttemptAt;  // for Retry
+  std::optional<int> httpStatus;
+  std::string detail;
+  std::int64_t durationMs = 0;
+  std::optional<std::string> outcome;        // for Delivered
+  std::optional<std::string> outcomeDetail;  // JSON
+  // Messages the attempt's outcome causes (e.g. a webhook saying the UNFCCC acknowledged),
+  // inserted in the same transaction as the attempt.
+  std::vector<OutboxMessage> followUps;
+};
+
+struct OutboxQuery {
+  std::optional<std::string> status;
+  std::optional<std::string> destination;  // "unfccc", "email", "webhook" (every subscription) or "webhook:<id>"
+  std::optional<std::string> ref;
+  std::optional<std::int64_t> beforeSeq;  // cursor: only seq strictly less than this
+  int limit = 50;                         // 1..200
+};
+
+// A consistency finding received from the UNFCCC side (one row per message).
+struct FindingRecord {
+  std::string messageId;
+  std::string findingId;
+  std::optional<std::string> ref;  // the authorisation, when about an action
+  std::optional<int> version;
+  std::optional<std::string> submissionMessageId;  // when about a submission
+  std::string status;    // open, resolved
+  std::string severity;  // info, warning, error
+  std::optional<std::string> code;
+  std::string text;
+  std::string sender;
+  std::string createdAt;   // as the sender stated it
+  std::string receivedAt;
+  std::string xml;  // the signed message as received
+};
+
+// A webhook subscription, managed by administrators. Its changes (subscribed, deleted, disabled)
+// are events on its own stream, "webhook:<id>"; the event payloads never hold the secret.
+struct WebhookSubscription {
+  std::string id;  // whk_…
+  std::string url;
+  std::vector<std::string> eventTypes;  // known event types; "*" takes every type
+  bool active = true;                   // false once deleted or disabled: nothing is sent
+  bool deleted = false;                 // deleted by an administrator (kept for its delivery history)
+  // The whsec_ secret deliveries are signed with. Stored because signing needs it; shown once at
+  // creation and never returned or logged after that.
+  std::string secret;
+  std::string description;
+  std::string createdBy;
+  std::string createdAt;
+  std::string updatedAt;
+  int consecutiveFailures = 0;  // operational state, not an event: see recordWebhookResult
+  std::optional<std::string> disabledReason;
+  std::optional<std::string> disabledAt;
+};
+
+// A delivery received on an inbound hook (POST /api/v1/hooks/registry/{source}), remembered by
+// its webhook-id so that a replay is refused.
+struct InboundHookRecord {
+  std::string source;
+  std::string webhookId;
+  std::string receivedAt;
+};
+
 // One unit of work, written in one transaction or not at all.
 struct Commit {
   std::string streamId;
@@ -199,6 +305,10 @@ struct Commit {
   std::optional<AuthorisationVersion> authorisationVersion;  // inserted
   std::optional<FirstTransfer> firstTransfer;               // inserted
   std::vector<std::pair<LetterRecord, std::string>> letters;  // inserted with their PDF bytes
+  std::vector<OutboxMessage> outbox;                          // inserted as pending
+  std::optional<FindingRecord> finding;  // inserted; Conflict when its message id is there already
+  std::optional<WebhookSubscription> webhookSubscription;  // upserted (by id)
+  std::optional<InboundHookRecord> inboundHook;  // inserted; Conflict when (source, webhook id) is there already
 };
 
 struct RequestQuery {
@@ -282,6 +392,39 @@ class Store {
   virtual std::optional<LetterRecord> findLetterBySha256(const std::string& sha256) = 0;
   virtual std::optional<LetterRecord> findLetter(const std::string& id) = 0;
   virtual std::optional<std::string> letterBytes(const std::string& id) = 0;
+
+  // The outbox. claimOutbox leases up to `limit` messages of a destination ("unfccc", "email" or
+  // "webhook", which takes every subscription) that are pending, due at `now`, not leased, and not
+  // behind an undelivered earlier message with their ordering key; the lease ends at leaseUntil
+  // (then another worker may take the message again: delivery is at least once, and the stable
+  // id lets the receiver drop the duplicate). Oldest first.
+  virtual std::vector<OutboxMessage> claimOutbox(const std::string& destination, const std::string& now,
+                                                 const std::string& leaseUntil, int limit) = 0;
+  // Records one attempt and its consequence, and ends the lease.
+  virtual void finishAttempt(const std::string& id, const std::string& now, const AttemptResult& result) = 0;
+  virtual std::optional<OutboxMessage> findOutbox(const std::string& id) = 0;
+  virtual std::vector<OutboxMessage> listOutbox(const OutboxQuery& query) = 0;  // newest first
+  virtual std::vector<OutboxAttempt> outboxAttempts(const std::string& id) = 0;  // oldest first
+  // A dead message becomes pending again, due now, with a new round of attempts. False when the
+  // message is not dead.
+  virtual bool retryOutbox(const std::string& id, const std::string& now) = 0;
+  // An answer that came later (an acknowledgement sent to the inbound endpoint). False when no
+  // message has this id.
+  virtual bool recordOutcome(const std::string& id, const std::string& outcome, const std::string& detailJson,
+                             const std::string& now) = 0;
+  virtual std::vector<FindingRecord> findingsOf(const std::string& ref) = 0;  // oldest first
+  virtual std::optional<FindingRecord> findFinding(const std::string& messageId) = 0;
+
+  // Webhook subscriptions, oldest first; activeWebhooksFor: the active ones taking `eventType`
+  // (by name or by "*").
+  virtual std::optional<WebhookSubscription> findWebhook(const std::string& id) = 0;
+  virtual std::vector<WebhookSubscription> listWebhooks() = 0;
+  virtual std::vector<WebhookSubscription> activeWebhooksFor(const std::string& eventType) = 0;
+  // Operational state, not an event: a delivery that succeeded resets the subscription's
+  // consecutive failures, one that failed adds one. Returns the new count; nothing when there is
+  // no such subscription.
+  virtual std::optional<int> recordWebhookResult(const std::string& id, bool ok) = 0;
+  virtual std::optional<InboundHookRecord> findInboundHook(const std::string& source, const std::string& webhookId) = 0;
 
   // Increments and returns the named counter, in a transaction of its own.
   virtual std::int64_t nextSequence(const std::string& name) = 0;

@@ -37,6 +37,28 @@ struct WorkflowRefusal {
   workflows::Refusal refusal;
 };
 
+// What an effect is composed from: the commit it belongs to (letters issued, the authorisation
+// version recorded) and the request as the commit leaves it.
+struct EffectContext {
+  const RequestRecord& record;
+  const Commit& commit;
+  std::string cause;   // e.g. "decision:approve", "spine:revoked", "finding"
+  std::string actor;
+  std::string now;
+  std::string reason;  // the comment of the decision, when it has one
+  const FindingRecord* finding = nullptr;  // for on-finding effects
+};
+
+// Turns the UNFCCC, email and webhook effects of a transition into outbox messages of the same
+// commit. Nothing (std::nullopt) when this deployment has no such destination configured: the
+// effect is then kept as a pending effect.
+class EffectComposer {
+ public:
+  virtual ~EffectComposer() = default;
+  virtual std::optional<std::vector<OutboxMessage>> compose(const workflows::Effect& effect,
+                                                            const EffectContext& context) = 0;
+};
+
 class WorkflowService {
  public:
   WorkflowService(Store& store, const Clock& clock, IdGenerator& ids, WorkflowSettings settings);
@@ -44,6 +66,7 @@ class WorkflowService {
   // Letter effects are issued (rendered, signed, stored) in the commit of the decision that
   // causes them; without an issuer they are kept as pending effects.
   void setLetterIssuer(LetterIssuer* issuer) { letters_ = issuer; }
+  void setEffectComposer(EffectComposer* composer) { composer_ = composer; }
 
   // Loads every *.xml in `dir`, registering new (name, version) pairs in the store. A file whose
   // (name, version) is registered with other content is refused: publish a new version instead.
@@ -92,6 +115,12 @@ class WorkflowService {
   MigrationReport migrate(const std::string& name, int to, const std::map<std::string, std::string>& stageMap,
                           const std::string& actor, bool dryRun);
 
+  // Records a consistency finding about an authorisation: a `unfccc_finding_received` event on the
+  // request's stream, the finding, and the effects the request's definition names under
+  // <on-finding>, in one commit. A finding that names no known authorisation is stored alone.
+  // Returns false when the message was received before (a duplicate; nothing is written).
+  bool recordFinding(const FindingRecord& finding);
+
   // Fires due timers; returns how many were handled. Called by the timer worker.
   int fireDueTimers(int limit = 50);
 
@@ -109,7 +138,12 @@ class WorkflowService {
   const Clock& clock_;
   IdGenerator& ids_;
   WorkflowSettings settings_;
+  bool recordFindingOnce(const FindingRecord& finding);
+  void addEffect(Commit& c, const RequestRecord& record, std::int64_t causeSeq, const workflows::Effect& effect,
+                 const EffectContext& context);
+
   LetterIssuer* letters_ = nullptr;
+  EffectComposer* composer_ = nullptr;
   std::mutex mutex_;
   std::map<std::pair<std::string, int>, Loaded> cache_;
 };
