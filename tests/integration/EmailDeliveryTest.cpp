@@ -177,6 +177,29 @@ TEST_F(EmailDeliveryTest, DisabledWebhookSubscriptionIsReportedToTheAdministrato
   EXPECT_NE(admin[0]->getValue<std::string>("text").find("2"), std::string::npos);
 }
 
+TEST_F(EmailDeliveryTest, SlaReminderAndEscalationReachTheRightPeople) {
+  std::string id = draft();
+  expectFire("ada", id, "submit");
+  deliveries_->worker().runOnce("email");
+  const std::size_t before = received().size();
+  // Screening: a reminder after 7 days to the carbon markets office, at 10 days the escalation to
+  // the minister (article6-2-standard).
+  clock_.advance(std::chrono::hours(24 * 7) + std::chrono::minutes(1));
+  EXPECT_EQ(timers_->runOnce(), 1);
+  clock_.advance(std::chrono::hours(24 * 3));
+  EXPECT_EQ(timers_->runOnce(), 1);
+  EXPECT_EQ(deliveries_->worker().runOnce("email"), 2);
+  auto mail = received();
+  ASSERT_EQ(mail.size(), before + 2);
+  auto rita = to(mail, "rita@example.org");
+  auto amina = to(mail, "amina@example.org");
+  ASSERT_FALSE(rita.empty());
+  ASSERT_FALSE(amina.empty());
+  EXPECT_NE(rita.back()->getValue<std::string>("text").find(id), std::string::npos);
+  EXPECT_NE(amina.back()->getValue<std::string>("text").find(id), std::string::npos);
+  EXPECT_NE(rita.back()->getValue<std::string>("subject"), amina.back()->getValue<std::string>("subject"));
+}
+
 class FrenchEmailTest : public EmailDeliveryTest {
  protected:
   std::string language() override { return "fr"; }

@@ -39,10 +39,19 @@ class UnfcccExchangeTest : public WorkflowFixture {
   static void TearDownTestSuite() { Poco::Net::uninitializeSSL(); }
 
   // Before the config is read: the PKI of the peer and the simulator itself.
+  // With mutual TLS the simulator asks for a client certificate issued by the test CA.
+  virtual bool mutualTls() { return false; }
+  std::string mutualTlsConfig() {
+    return mutualTls() ? "unfccc.client_cert = " + dir_.file("client.crt") +
+                             "\nunfccc.client_key = " + dir_.file("client.key") + "\n"
+                       : "";
+  }
+
   std::string extraConfig() override {
     std::string letters = makeTestLetterConfig(dir_);
     const std::string d = dir_.path();
     makeServerCertificate(dir_, "peer");
+    makeServerCertificate(dir_, "client");
     const std::string script =
         "set -e; cd '" + d +
         "'; "
@@ -54,13 +63,12 @@ class UnfcccExchangeTest : public WorkflowFixture {
     if (std::system(("bash '" + dir_.file("peer-pki.sh") + "'").c_str()) != 0) {
       throw std::runtime_error("peer PKI failed");
     }
-    sim_ = std::make_unique<Process>(
-        A6_SIM_BIN,
-        std::vector<std::string>{"--listen", "127.0.0.1:0", "--port-file", dir_.file("sim.port"), "--tls-cert",
-                                 dir_.file("peer.crt"), "--tls-key", dir_.file("peer.key"), "--sign-key",
-                                 dir_.file("unfccc.key"), "--sign-cert", dir_.file("unfccc.crt"), "--trust",
-                                 dir_.file("signer.crt"), "--hang-seconds", "4"},
-        dir_.file("sim.log"));
+    std::vector<std::string> args{"--listen",   "127.0.0.1:0",           "--port-file",    dir_.file("sim.port"),
+                                  "--tls-cert", dir_.file("peer.crt"),   "--tls-key",      dir_.file("peer.key"),
+                                  "--sign-key", dir_.file("unfccc.key"), "--sign-cert",    dir_.file("unfccc.crt"),
+                                  "--trust",    dir_.file("signer.crt"), "--hang-seconds", "4"};
+    if (mutualTls()) args.insert(args.end(), {"--client-ca", dir_.file("ca.crt")});
+    sim_ = std::make_unique<Process>(A6_SIM_BIN, args, dir_.file("sim.log"));
     for (int i = 0; i < 500 && simPort_ == 0; ++i) {
       std::string text = readFileOrEmpty(dir_.file("sim.port"));
       if (!text.empty() && text.back() == '\n') simPort_ = std::stoi(text);
@@ -77,8 +85,9 @@ class UnfcccExchangeTest : public WorkflowFixture {
            "unfccc.connect_timeout_ms = 1000\n"
            "unfccc.inbound_bytes = 65536\n"
            "outbox.retry.initial_ms = 1000\n"
-           "outbox.retry.max_ms = 60000\n"
-           "outbox.retry.max_attempts = 4\n";
+           "outbox.retry.max_ms = 600000\n"
+           "outbox.retry.max_attempts = 12\n" +
+           mutualTlsConfig();
   }
 
   void TearDown() override {
@@ -102,6 +111,10 @@ class UnfcccExchangeTest : public WorkflowFixture {
     Poco::Net::Context::Params params;
     params.caLocation = dir_.file("ca.crt");
     params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
+    if (mutualTls()) {
+      params.certificateFile = dir_.file("client.crt");
+      params.privateKeyFile = dir_.file("client.key");
+    }
     Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
     Poco::Net::HTTPSClientSession session("127.0.0.1", static_cast<Poco::UInt16>(simPort_), context);
     session.setTimeout(Poco::Timespan(10, 0));
@@ -150,8 +163,8 @@ class UnfcccExchangeTest : public WorkflowFixture {
     return list;
   }
 
-  // Moves the clock past any backoff (the retry ceiling is 60 s).
-  void afterBackoff() { clock_.advance(std::chrono::seconds(61)); }
+  // Moves the clock past any backoff (the retry ceiling is 10 minutes).
+  void afterBackoff() { clock_.advance(std::chrono::seconds(601)); }
 
   std::unique_ptr<Process> sim_;
   int simPort_ = 0;
@@ -342,7 +355,7 @@ TEST_F(UnfcccExchangeTest, DeadLetteredMessageIsListedAndRetriedByHand) {
   simMode("fail503");
   std::string ref = authorise(draft());
   const std::string msg = messagesOf(ref).at(0).id;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 12; ++i) {
     EXPECT_EQ(deliver(), 1) << "attempt " << i + 1;
     afterBackoff();
   }
@@ -355,7 +368,7 @@ TEST_F(UnfcccExchangeTest, DeadLetteredMessageIsListedAndRetriedByHand) {
   auto items = dead.json()->getArray("items");
   ASSERT_EQ(items->size(), 1u);
   EXPECT_EQ(items->getObject(0)->getValue<std::string>("id"), msg);
-  EXPECT_NE(items->getObject(0)->getValue<std::string>("last_error").find("gave up after 4 attempts"),
+  EXPECT_NE(items->getObject(0)->getValue<std::string>("last_error").find("gave up after 12 attempts"),
             std::string::npos);
   EXPECT_EQ(as("admin", "GET", "/api/v1/outbox?status=lost").status, 422);
 
@@ -369,7 +382,7 @@ TEST_F(UnfcccExchangeTest, DeadLetteredMessageIsListedAndRetriedByHand) {
   EXPECT_EQ(as("admin", "POST", "/api/v1/outbox/" + msg + "/retry").status, 409);
   EXPECT_EQ(deliver(), 1);
   EXPECT_EQ(store_->findOutbox(msg)->status, "delivered");
-  EXPECT_EQ(store_->outboxAttempts(msg).size(), 5u);
+  EXPECT_EQ(store_->outboxAttempts(msg).size(), 13u);
   EXPECT_EQ(simMessages().size(), 1u);
 }
 
@@ -599,6 +612,54 @@ TEST_F(UnfcccExchangeTest, KilledInTheMiddleOfAnAttemptTheRestartedProcessDelive
   EXPECT_EQ(simReceived()->getValue<int>("duplicates"), 0);
   RunResult audit = runA6auth({"audit", "verify", "--config", config});
   EXPECT_EQ(audit.exitCode, 0) << audit.out << audit.err;
+}
+
+class UnfcccMutualTlsTest : public UnfcccExchangeTest {
+ protected:
+  bool mutualTls() override { return true; }
+};
+
+TEST_F(UnfcccMutualTlsTest, NotificationGoesOverMutualTls) {
+  std::string ref = authorise(draft());
+  EXPECT_EQ(deliver(), 1);
+  auto m = messagesOf(ref).at(0);
+  EXPECT_EQ(m.status, "delivered") << m.lastError.value_or("");
+  EXPECT_EQ(m.outcome.value_or(""), "accepted");
+  // The peer refuses a client without a certificate: the same peer, asked without one.
+  Poco::Net::Context::Params params;
+  params.caLocation = dir_.file("ca.crt");
+  params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
+  Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+  Poco::Net::HTTPSClientSession session("127.0.0.1", static_cast<Poco::UInt16>(simPort_), context);
+  session.setTimeout(Poco::Timespan(5, 0));
+  Poco::Net::HTTPRequest request("GET", "/admin/received", Poco::Net::HTTPMessage::HTTP_1_1);
+  EXPECT_ANY_THROW({
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    session.receiveResponse(response);
+  });
+}
+
+// Down for more than an hour (every attempt refused, the clock moving 10 minutes at a time), then
+// back: delivered once, still in order, nothing dead-lettered.
+TEST_F(UnfcccExchangeTest, PeerDownForMoreThanAnHourThenBack) {
+  simMode("fail503");
+  std::string ref = authorise(draft());
+  const std::string msg = messagesOf(ref).at(0).id;
+  const auto start = clock_.now();
+  int attempts = 0;
+  while (clock_.now() - start < std::chrono::minutes(70)) {
+    attempts += deliver();
+    afterBackoff();
+  }
+  EXPECT_GE(attempts, 7);
+  auto m = store_->findOutbox(msg);
+  EXPECT_EQ(m->status, "pending");
+  EXPECT_EQ(m->lastHttpStatus.value_or(0), 503);
+  simMode("accept");
+  EXPECT_EQ(deliver(), 1);
+  EXPECT_EQ(store_->findOutbox(msg)->status, "delivered");
+  EXPECT_EQ(simMessages().size(), 1u);
 }
 
 }  // namespace

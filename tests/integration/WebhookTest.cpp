@@ -257,6 +257,24 @@ TEST_F(WebhookTest, RolesApplicantsAndAuditorsCannotManageWebhooks) {
   EXPECT_EQ(client_->send("GET", "/api/v1/webhooks").status, 401);
 }
 
+TEST_F(WebhookTest, DecisionsAndChangeRequestsAreReported) {
+  auto sub = subscribe(receiverUrl(), R"(["decision.taken", "request.changes_requested"])");
+  std::string id = draft();
+  expectFire("ada", id, "submit");
+  expectFire("rita", id, "request_changes", "Add the design document");
+  EXPECT_EQ(deliver(), 2);
+  std::vector<std::string> types;
+  for (const auto& d : receiver_.received()) {
+    auto body = parse(d.body);
+    types.push_back(body->getValue<std::string>("type"));
+    EXPECT_EQ(body->getObject("data")->getValue<std::string>("decision"), "request_changes");
+    EXPECT_EQ(body->getObject("data")->getValue<std::string>("comment"), "Add the design document");
+  }
+  std::sort(types.begin(), types.end());
+  EXPECT_EQ(types, (std::vector<std::string>{"decision.taken", "request.changes_requested"}));
+  expectAllSigned(receiver_.received(), sub.secret);
+}
+
 TEST_F(WebhookTest, StandardWorkflowDeliversSignedEventsWithTheDocumentedBody) {
   auto sub = subscribe(receiverUrl("/all"), R"(["request.submitted", "stage.entered", "request.authorised"])");
   auto other = subscribe(receiverUrl("/authorised"), R"(["request.authorised"])");
@@ -430,8 +448,8 @@ TEST_F(WebhookTest, RegistryHookRecordsAFirstTransferOnceAndRefusesReplaysStaleA
   EXPECT_EQ(forged.status, 401) << forged.body;
   HttpResult unknown = registryPost("other-registry", "evt_0005", nowSeconds(), body, registrySecret_);
   EXPECT_EQ(unknown.status, 401) << unknown.body;
-  HttpResult unsigned_ = client_->send("POST", "/api/v1/hooks/registry/national-registry", body,
-                                       {{"Content-Type", "application/json"}});
+  HttpResult unsigned_ =
+      client_->send("POST", "/api/v1/hooks/registry/national-registry", body, {{"Content-Type", "application/json"}});
   EXPECT_EQ(unsigned_.status, 401) << unsigned_.body;
   // A body changed after signing does not verify.
   auto h = hooks::signedHeaders(registrySecret_, "evt_0006", nowSeconds(), body);
@@ -444,24 +462,25 @@ TEST_F(WebhookTest, RegistryHookRecordsAFirstTransferOnceAndRefusesReplaysStaleA
   EXPECT_EQ(store_->firstTransfers(ref).size(), 1u);
 
   // Signed but wrong: field errors with paths; more than authorised: the strict check refuses.
-  HttpResult bad = registryPost("national-registry", "evt_0007", nowSeconds(),
-                                R"({"type": "first_transfer.recorded", "data": {"authorisation_ref": ")" + ref +
-                                    R"(", "quantity": "many", "serial_first": "", "serial_last": "x", "date": "2026-13-01"}})",
-                                registrySecret_);
+  HttpResult bad =
+      registryPost("national-registry", "evt_0007", nowSeconds(),
+                   R"({"type": "first_transfer.recorded", "data": {"authorisation_ref": ")" + ref +
+                       R"(", "quantity": "many", "serial_first": "", "serial_last": "x", "date": "2026-13-01"}})",
+                   registrySecret_);
   ASSERT_EQ(bad.status, 422) << bad.body;
   for (const std::string path : {"data.quantity", "data.serial_first", "data.date"}) {
     EXPECT_NE(bad.body.find("\"" + path + "\""), std::string::npos) << path << " in " << bad.body;
   }
-  HttpResult noSuch = registryPost("national-registry", "evt_0008", nowSeconds(), transfer("GHA-A6-2020-9999"),
-                                   registrySecret_);
+  HttpResult noSuch =
+      registryPost("national-registry", "evt_0008", nowSeconds(), transfer("GHA-A6-2020-9999"), registrySecret_);
   EXPECT_EQ(noSuch.status, 422) << noSuch.body;
   EXPECT_NE(noSuch.body.find("data.authorisation_ref"), std::string::npos) << noSuch.body;
   HttpResult tooMuch =
       registryPost("national-registry", "evt_0009", nowSeconds(), transfer(ref, "1499001"), registrySecret_);
   EXPECT_EQ(tooMuch.status, 409) << tooMuch.body;
   // A refused delivery is not remembered: fixed, it may come again under its id.
-  HttpResult fixed = registryPost("national-registry", "evt_0009", nowSeconds(), transfer(ref, "1499000"),
-                                  registrySecret_);
+  HttpResult fixed =
+      registryPost("national-registry", "evt_0009", nowSeconds(), transfer(ref, "1499000"), registrySecret_);
   EXPECT_EQ(fixed.status, 201) << fixed.body;
   EXPECT_EQ(store_->firstTransfers(ref).size(), 2u);
 }
@@ -473,9 +492,9 @@ class WebhookSsrfTest : public WebhookTest {
 };
 
 TEST_F(WebhookSsrfTest, PrivateAddressesAreRefusedAtSubscription) {
-  for (const std::string url : {"http://127.0.0.1/", "https://127.0.0.1/", "http://localhost:8080/x",
-                                "http://10.1.2.3/", "http://169.254.169.254/latest/meta-data/", "http://[::1]/",
-                                "http://192.168.1.10/", "http://0.0.0.0/"}) {
+  for (const std::string url :
+       {"http://127.0.0.1/", "https://127.0.0.1/", "http://localhost:8080/x", "http://10.1.2.3/",
+        "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://192.168.1.10/", "http://0.0.0.0/"}) {
     HttpResult r = as("admin", "POST", "/api/v1/webhooks", R"({"url": ")" + url + R"(", "event_types": ["*"]})");
     EXPECT_EQ(r.status, 422) << url << ": " << r.body;
     auto errors = r.json()->getArray("errors");
@@ -484,8 +503,7 @@ TEST_F(WebhookSsrfTest, PrivateAddressesAreRefusedAtSubscription) {
     EXPECT_EQ(errors->getObject(0)->getValue<std::string>("code"), "not_allowed");
   }
   for (const std::string url : {"ftp://example.org/", "http://user:pw@example.org/", "not a url"}) {
-    EXPECT_EQ(as("admin", "POST", "/api/v1/webhooks", R"({"url": ")" + url + R"(", "event_types": ["*"]})").status,
-              422)
+    EXPECT_EQ(as("admin", "POST", "/api/v1/webhooks", R"({"url": ")" + url + R"(", "event_types": ["*"]})").status, 422)
         << url;
   }
   EXPECT_TRUE(store_->listWebhooks().empty());
@@ -542,7 +560,8 @@ TEST_F(WebhookHttpsTest, DeliveryOverVerifiedTlsAndPlainHttpRefused) {
   Poco::Net::Context::Ptr tls = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, dir_.file("receiver.key"),
                                                        dir_.file("receiver.crt"), "", Poco::Net::Context::VERIFY_NONE);
   Receiver secure(tls);
-  HttpResult plain = as("admin", "POST", "/api/v1/webhooks", R"({"url": ")" + receiverUrl() + R"(", "event_types": ["*"]})");
+  HttpResult plain =
+      as("admin", "POST", "/api/v1/webhooks", R"({"url": ")" + receiverUrl() + R"(", "event_types": ["*"]})");
   EXPECT_EQ(plain.status, 422) << plain.body;
   EXPECT_NE(plain.body.find("\"url\""), std::string::npos) << plain.body;
 

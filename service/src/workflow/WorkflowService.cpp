@@ -495,6 +495,22 @@ WorkflowService::Fired WorkflowService::commitFor(const RequestRecord& record, c
     if (letters_ && pe.effect.kind == wf::Effect::Kind::Letter) continue;
     addEffect(c, r, causeSeq, pe.effect, EffectContext{r, c, pe.cause, actor, now, reason});
   }
+  // Every decision is news to webhook subscribers whatever the definition names: decision.taken,
+  // and the outcomes that ask something of the applicant or end the request.
+  for (const auto& e : t.events) {
+    if (e.type != "stage_completed") continue;
+    auto it = e.attrs.find("decision");
+    const std::string cause = "decision:" + (it == e.attrs.end() ? std::string() : it->second);
+    std::vector<std::string> types{"decision.taken"};
+    if (t.after.state == wf::SpineState::ChangesRequested) types.push_back("request.changes_requested");
+    if (t.after.state == wf::SpineState::Rejected) types.push_back("request.rejected");
+    for (const auto& type : types) {
+      wf::Effect webhook;
+      webhook.kind = wf::Effect::Kind::Webhook;
+      webhook.eventType = type;
+      addEffect(c, r, causeSeq, webhook, EffectContext{r, c, cause, actor, now, reason});
+    }
+  }
   r.version = record.version + static_cast<std::int64_t>(c.events.size());
   r.updatedAt = now;
   c.request = r;
