@@ -59,6 +59,7 @@ class ServerFixture : public ::testing::Test {
     deliveries_ = std::make_unique<service::Deliveries>(*config_, *store_, clock_, ids_, *workflows_);
     timers_ = std::make_unique<service::TimerWorker>(*workflows_, std::chrono::milliseconds(10));
     server_ = std::make_unique<service::HttpServer>(*config_, *store_, clock_, ids_, *workflows_, letters_.get());
+    server_->setWebhooks(deliveries_->composer().webhooks());
     server_->start();
     client_ = std::make_unique<HttpClient>("127.0.0.1", server_->port());
   }

@@ -163,6 +163,25 @@ class UnfcccExchangeTest : public WorkflowFixture {
     return list;
   }
 
+  // A webhook subscription to unfccc.acknowledged, written to the store directly (nothing is sent
+  // to it here: the tests look at what is queued).
+  service::WebhookSubscription subscribeToAcknowledgements() {
+    service::WebhookSubscription w;
+    w.id = "whk_01JZZZZZZZZZZZZZZZZZZZZZZZ";
+    w.url = "https://hooks.example.org/a6";
+    w.eventTypes = {"unfccc.acknowledged"};
+    w.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    w.createdBy = "admin";
+    w.createdAt = w.updatedAt = formatTimestamp(clock_.now());
+    service::Commit c;
+    c.streamId = "webhook:" + w.id;
+    c.party = "GHA";
+    c.events.push_back({"webhook_subscribed", "admin", w.createdAt, "{}"});
+    c.webhookSubscription = w;
+    store_->commit(c);
+    return w;
+  }
+
   // Moves the clock past any backoff (the retry ceiling is 10 minutes).
   void afterBackoff() { clock_.advance(std::chrono::seconds(601)); }
 
@@ -231,19 +250,7 @@ TEST_F(UnfcccExchangeTest, IssuedAuthorisationIsDeliveredSignedAndAcknowledged) 
 // An acknowledgement queues the unfccc.acknowledged webhooks in the attempt's transaction
 // (WebhookTest covers their delivery).
 TEST_F(UnfcccExchangeTest, AcknowledgementQueuesTheUnfcccAcknowledgedWebhook) {
-  service::WebhookSubscription w;
-  w.id = "whk_01JZZZZZZZZZZZZZZZZZZZZZZZ";
-  w.url = "https://hooks.example.org/a6";
-  w.eventTypes = {"unfccc.acknowledged"};
-  w.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-  w.createdBy = "admin";
-  w.createdAt = w.updatedAt = formatTimestamp(clock_.now());
-  service::Commit c;
-  c.streamId = "webhook:" + w.id;
-  c.party = "GHA";
-  c.events.push_back({"webhook_subscribed", "admin", w.createdAt, "{}"});
-  c.webhookSubscription = w;
-  store_->commit(c);
+  service::WebhookSubscription w = subscribeToAcknowledgements();
 
   std::string id = draft();
   std::string ref = authorise(id);
@@ -457,6 +464,7 @@ TEST_F(UnfcccExchangeTest, FindingFromThePeerIsStoredShownAndRaisesTheDefinition
 }
 
 TEST_F(UnfcccExchangeTest, LaterAcknowledgementUpdatesTheDeliveryState) {
+  service::WebhookSubscription w = subscribeToAcknowledgements();
   simMode("lose-answer");
   std::string ref = authorise(draft());
   const std::string msg = messagesOf(ref).at(0).id;
@@ -478,6 +486,13 @@ TEST_F(UnfcccExchangeTest, LaterAcknowledgementUpdatesTheDeliveryState) {
   EXPECT_EQ(m->status, "delivered");
   EXPECT_EQ(m->outcome.value_or(""), "accepted");
   EXPECT_EQ(deliver(), 0);  // delivered: not sent again
+  // Subscribers hear of it as they would of an answer to the POST.
+  service::OutboxQuery q;
+  q.destination = "webhook:" + w.id;
+  auto queued = store_->listOutbox(q);
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_NE(queued[0].payload.find("\"unfccc.acknowledged\""), std::string::npos);
+  EXPECT_NE(queued[0].payload.find("ack-later-1"), std::string::npos);
   auto dup = client_->send("POST", "/api/v1/unfccc/inbound", signedAck, {{"Content-Type", "application/xml"}});
   EXPECT_EQ(dup.status, 200) << dup.body;
   EXPECT_TRUE(dup.json()->getValue<bool>("duplicate"));

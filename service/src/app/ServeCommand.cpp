@@ -62,6 +62,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
       Deliveries deliveries(config_, *store, clock, ids, workflows);
       TimerWorker timers(workflows, config_.workflows.timerPoll);
       HttpServer server(config_, *store, clock, ids, workflows, letters.get());
+      server.setWebhooks(deliveries.composer().webhooks());
       server.start();
       timers.start();
       deliveries.start();

@@ -191,7 +191,7 @@ Response inbound(Services& s, Exchange& ex) {
   if (base != "application/xml" && base != "text/xml") {
     throw Error(ErrorCode::UnsupportedMediaType, "send the signed XML message with Content-Type: application/xml");
   }
-  InboundOutcome r = receiveUnfccc(ex.body(), s.config, s.store, s.workflows, s.clock);
+  InboundOutcome r = receiveUnfccc(ex.body(), s.config, s.store, s.workflows, s.clock, s.webhooks);
   Object::Ptr o = new Object;
   o->set("kind", r.kind);
   o->set("message_id", r.messageId);

@@ -235,28 +235,35 @@ Delivered UnfcccTransport::deliver(const OutboxMessage& message) {
              ack.acknowledgementId + ")";
   for (const auto& m : ack.messages) d.detail += "; " + m.code + ": " + m.text;
   if (webhooks_ && clock_) {
-    Object::Ptr data = new Object;
-    data->set("message_id", message.id);
-    data->set("outcome", *d.outcome);
-    data->set("acknowledgement", Poco::JSON::Parser().parse(*d.outcomeDetail));
-    const std::string requestId = message.streamId.value_or("");
-    if (!requestId.empty()) data->set("request_id", requestId);
-    std::optional<int> version;
-    auto summary = Poco::JSON::Parser().parse(message.summaryJson).extract<Object::Ptr>();
-    if (summary->has("version")) version = summary->getValue<int>("version");
-    if (message.ref) data->set("authorisation_ref", *message.ref);
-    if (version) data->set("authorisation_version", *version);
-    data->set("links", webhooks_->links(requestId, message.ref, version));
-    d.followUps = webhooks_->messagesFor("unfccc.acknowledged", data, formatTimestamp(clock_->now()), message.streamId,
-                                         message.ref, message.party, "unfccc:acknowledged");
+    d.followUps =
+        acknowledgedWebhooks(*webhooks_, message, *d.outcome, *d.outcomeDetail, formatTimestamp(clock_->now()));
   }
   return d;
+}
+
+std::vector<OutboxMessage> acknowledgedWebhooks(WebhookComposer& webhooks, const OutboxMessage& message,
+                                                const std::string& outcome, const std::string& detailJson,
+                                                const std::string& now) {
+  Object::Ptr data = new Object;
+  data->set("message_id", message.id);
+  data->set("outcome", outcome);
+  data->set("acknowledgement", Poco::JSON::Parser().parse(detailJson));
+  const std::string requestId = message.streamId.value_or("");
+  if (!requestId.empty()) data->set("request_id", requestId);
+  std::optional<int> version;
+  auto summary = Poco::JSON::Parser().parse(message.summaryJson).extract<Object::Ptr>();
+  if (summary->has("version")) version = summary->getValue<int>("version");
+  if (message.ref) data->set("authorisation_ref", *message.ref);
+  if (version) data->set("authorisation_version", *version);
+  data->set("links", webhooks.links(requestId, message.ref, version));
+  return webhooks.messagesFor("unfccc.acknowledged", data, now, message.streamId, message.ref, message.party,
+                              "unfccc:acknowledged");
 }
 
 // --- receiving ---------------------------------------------------------------------------------
 
 InboundOutcome receiveUnfccc(const std::string& xml, const Config& config, Store& store, WorkflowService& workflows,
-                             const Clock& clock) {
+                             const Clock& clock, WebhookComposer* webhooks) {
   const std::size_t limit = config.unfccc.inboundBytes;
   if (xml.size() > limit) {
     throw Error(ErrorCode::TooLarge, "the message is larger than " + std::to_string(limit) + " bytes");
@@ -304,7 +311,12 @@ InboundOutcome receiveUnfccc(const std::string& xml, const Config& config, Store
     }
     const std::string outcome = un::toString(ack.status);
     out.duplicate = existing->outcome == outcome && existing->outcomeDetail == acknowledgementDetail(ack);
-    if (!out.duplicate) store.recordOutcome(existing->id, outcome, acknowledgementDetail(ack), now);
+    if (!out.duplicate) {
+      const std::string detail = acknowledgementDetail(ack);
+      std::vector<OutboxMessage> followUps;
+      if (webhooks) followUps = acknowledgedWebhooks(*webhooks, *existing, outcome, detail, now);
+      store.recordOutcome(existing->id, outcome, detail, now, followUps);
+    }
     return out;
   }
   out.kind = "finding";

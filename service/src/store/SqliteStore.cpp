@@ -1461,17 +1461,20 @@ bool SqliteStore::retryOutbox(const std::string& id, const std::string& now) {
 }
 
 bool SqliteStore::recordOutcome(const std::string& id, const std::string& outcome, const std::string& detailJson,
-                                const std::string& now) {
+                                const std::string& now, const std::vector<OutboxMessage>& followUps) {
   bool changed = false;
   impl_->write("record the outcome of " + id, [&](Session& s) {
     // An acknowledgement proves delivery: a message still pending (its answer was lost) is
     // delivered now, and what waited behind it may go.
     Statement update(s);
     update << "UPDATE outbox SET outcome = ?, outcome_detail = ?, updated_at = ?, "
-              "status = CASE WHEN status = 'delivered' THEN status ELSE 'delivered' END, "
+              "status = 'delivered', "
               "delivered_at = COALESCE(delivered_at, ?), lease_until = NULL WHERE id = ?",
         useRef(outcome), useRef(detailJson), useRef(now), useRef(now), useRef(id);
     changed = update.execute() == 1;
+    if (changed) {
+      for (const auto& m : followUps) insertOutboxMessage(s, m);
+    }
   });
   return changed;
 }

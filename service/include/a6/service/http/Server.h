@@ -28,6 +28,7 @@ class ThreadPool;
 namespace a6::service {
 
 class LetterService;
+class WebhookComposer;
 
 // What handlers are given to work with.
 struct Services {
@@ -39,6 +40,7 @@ struct Services {
   WorkflowService& workflows;
   LetterService* letters;  // null when this deployment issues no letters
   const std::atomic<bool>& stopping;
+  WebhookComposer* webhooks = nullptr;  // for events raised outside a workflow transition
 };
 
 class HttpServer {
@@ -46,6 +48,9 @@ class HttpServer {
   HttpServer(const Config& config, Store& store, const Clock& clock, IdGenerator& ids, WorkflowService& workflows,
              LetterService* letters = nullptr);
   ~HttpServer();
+
+  // Before start(): who composes webhook deliveries for events outside a workflow transition.
+  void setWebhooks(WebhookComposer* webhooks) { services_.webhooks = webhooks; }
 
   void start();
   int port() const;

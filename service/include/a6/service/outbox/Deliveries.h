@@ -21,6 +21,7 @@ class Deliveries {
   void stop();
   OutboxWorker& worker() { return *worker_; }
   WebhookTransport& webhooks() { return *webhooks_; }
+  OutboxComposer& composer() { return *composer_; }
 
  private:
   WorkflowService& workflows_;

@@ -80,8 +80,14 @@ struct InboundOutcome {
 // acknowledgement or a finding, the signature against the UNFCCC certificate; then records it.
 // Throws a6::Error: TooLarge, Malformed, Invalid (with field paths), Unauthenticated (no or a bad
 // signature). Nothing is stored when it throws.
+// An acknowledgement also tells webhook subscribers (unfccc.acknowledged) when `webhooks` is given.
 InboundOutcome receiveUnfccc(const std::string& xml, const Config& config, Store& store, WorkflowService& workflows,
-                             const Clock& clock);
+                             const Clock& clock, WebhookComposer* webhooks);
+
+// The unfccc.acknowledged deliveries for an acknowledgement of `message`.
+std::vector<OutboxMessage> acknowledgedWebhooks(WebhookComposer& webhooks, const OutboxMessage& message,
+                                                const std::string& outcome, const std::string& detailJson,
+                                                const std::string& now);
 
 // The acknowledgement's codes and messages as the outbox keeps them (JSON).
 std::string acknowledgementDetail(const integrations::unfccc::Acknowledgement& ack);

@@ -72,7 +72,7 @@ class SqliteStore final : public Store {
   std::vector<OutboxAttempt> outboxAttempts(const std::string& id) override;
   bool retryOutbox(const std::string& id, const std::string& now) override;
   bool recordOutcome(const std::string& id, const std::string& outcome, const std::string& detailJson,
-                     const std::string& now) override;
+                     const std::string& now, const std::vector<OutboxMessage>& followUps) override;
   std::vector<FindingRecord> findingsOf(const std::string& ref) override;
   std::optional<FindingRecord> findFinding(const std::string& messageId) override;
   std::optional<WebhookSubscription> findWebhook(const std::string& id) override;

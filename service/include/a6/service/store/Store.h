@@ -408,10 +408,10 @@ class Store {
   // A dead message becomes pending again, due now, with a new round of attempts. False when the
   // message is not dead.
   virtual bool retryOutbox(const std::string& id, const std::string& now) = 0;
-  // An answer that came later (an acknowledgement sent to the inbound endpoint). False when no
-  // message has this id.
+  // An answer that came later (an acknowledgement sent to the inbound endpoint), with the messages
+  // it causes (written in the same transaction). False when no message has this id.
   virtual bool recordOutcome(const std::string& id, const std::string& outcome, const std::string& detailJson,
-                             const std::string& now) = 0;
+                             const std::string& now, const std::vector<OutboxMessage>& followUps) = 0;
   virtual std::vector<FindingRecord> findingsOf(const std::string& ref) = 0;  // oldest first
   virtual std::optional<FindingRecord> findFinding(const std::string& messageId) = 0;
 
