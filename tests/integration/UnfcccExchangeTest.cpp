@@ -378,6 +378,10 @@ TEST_F(UnfcccExchangeTest, DeadLetteredMessageIsListedAndRetriedByHand) {
   EXPECT_NE(items->getObject(0)->getValue<std::string>("last_error").find("gave up after 12 attempts"),
             std::string::npos);
   EXPECT_EQ(as("admin", "GET", "/api/v1/outbox?status=lost").status, 422);
+  // Operators alert on it.
+  EXPECT_NE(
+      client_->send("GET", "/metrics").body.find("a6auth_outbox_messages{destination=\"unfccc\",status=\"dead\"} 1"),
+      std::string::npos);
 
   // Only an administrator retries, and only a dead message.
   EXPECT_EQ(as("audrey", "POST", "/api/v1/outbox/" + msg + "/retry").status, 403);

@@ -35,6 +35,26 @@ void registerOpsRoutes(Router& router, Services& s) {
                 Response r;
                 r.contentType = "text/plain; version=0.0.4; charset=utf-8";
                 r.body = s.metrics.render();
+                // What waits to be delivered, and what died: the figures an operator alerts on.
+                r.body +=
+                    "# HELP a6auth_outbox_messages Outbox messages by destination and status.\n"
+                    "# TYPE a6auth_outbox_messages gauge\n";
+                std::map<std::pair<std::string, std::string>, std::int64_t> counts;
+                try {
+                  counts = s.store.outboxCounts();
+                } catch (const Error&) {
+                  // The HTTP figures still help when the database does not answer.
+                  s.metrics.recordStoreError();
+                  r.body += "# the outbox could not be counted: the database did not answer\n";
+                  return r;
+                }
+                for (const char* destination : {"unfccc", "email", "webhook"}) {
+                  for (const char* status : {"pending", "delivered", "dead"}) {
+                    auto it = counts.find({destination, status});
+                    r.body += std::string("a6auth_outbox_messages{destination=\"") + destination + "\",status=\"" +
+                              status + "\"} " + std::to_string(it == counts.end() ? 0 : it->second) + "\n";
+                  }
+                }
                 return r;
               },
               {}});

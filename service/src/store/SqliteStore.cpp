@@ -426,8 +426,7 @@ struct FindingRow {
   Poco::Nullable<int> version;
   void extractInto(Statement& statement) {
     statement, into(f.messageId), into(f.findingId), into(ref), into(version), into(submission), into(f.status),
-        into(f.severity), into(code), into(f.text), into(f.sender), into(f.createdAt), into(f.receivedAt),
-        into(f.xml);
+        into(f.severity), into(code), into(f.text), into(f.sender), into(f.createdAt), into(f.receivedAt), into(f.xml);
   }
   FindingRecord take() const {
     FindingRecord out = f;
@@ -1098,7 +1097,8 @@ std::vector<TimerRecord> SqliteStore::dueTimers(const std::string& now, int limi
   impl_->read("find due timers", [&](Session& s) {
     TimerRow row;
     Statement select(s);
-    select << "SELECT " << kTimerColumns << " FROM timers WHERE state = 'pending' AND due_at <= ? "
+    select << "SELECT " << kTimerColumns
+           << " FROM timers WHERE state = 'pending' AND due_at <= ? "
               "ORDER BY due_at, id LIMIT ?",
         useRef(now), use(limit);
     row.extractInto(select);
@@ -1112,7 +1112,8 @@ std::vector<TimerRecord> SqliteStore::pendingTimers(const std::string& streamId)
   impl_->read("find timers of " + streamId, [&](Session& s) {
     TimerRow row;
     Statement select(s);
-    select << "SELECT " << kTimerColumns << " FROM timers WHERE stream_id = ? AND state = 'pending' "
+    select << "SELECT " << kTimerColumns
+           << " FROM timers WHERE stream_id = ? AND state = 'pending' "
               "ORDER BY due_at, id",
         useRef(streamId);
     row.extractInto(select);
@@ -1479,6 +1480,21 @@ bool SqliteStore::recordOutcome(const std::string& id, const std::string& outcom
   return changed;
 }
 
+std::map<std::pair<std::string, std::string>, std::int64_t> SqliteStore::outboxCounts() {
+  std::map<std::pair<std::string, std::string>, std::int64_t> counts;
+  impl_->read("count the outbox", [&](Session& s) {
+    std::string kind;
+    std::string status;
+    std::int64_t n = 0;
+    Statement select(s);
+    select << "SELECT CASE WHEN instr(destination, ':') > 0 THEN substr(destination, 1, instr(destination, ':') - 1) "
+              "ELSE destination END AS kind, status, COUNT(*) FROM outbox GROUP BY kind, status",
+        into(kind), into(status), into(n);
+    eachRow(select, [&] { counts[{kind, status}] = n; });
+  });
+  return counts;
+}
+
 std::vector<FindingRecord> SqliteStore::findingsOf(const std::string& ref) {
   std::vector<FindingRecord> found;
   impl_->read("list findings of " + ref, [&](Session& s) {
@@ -1546,8 +1562,7 @@ std::vector<WebhookSubscription> selectWebhooks(Session& s, const std::string& w
   std::vector<WebhookSubscription> found;
   WebhookRow row;
   Statement select(s);
-  select << "SELECT " << kWebhookColumns << " FROM webhook_subscriptions w " << where
-         << " ORDER BY created_at, id";
+  select << "SELECT " << kWebhookColumns << " FROM webhook_subscriptions w " << where << " ORDER BY created_at, id";
   if (param) select, useRef(*param);
   row.extractInto(select);
   eachRow(select, [&] { found.push_back(row.take()); });
@@ -1581,8 +1596,8 @@ void writeWebhookParts(Session& s, const Commit& c) {
     clear.execute();
     for (int i = 0; i < static_cast<int>(w.eventTypes.size()); ++i) {
       Statement type(s);
-      type << "INSERT INTO webhook_event_types (subscription_id, ordinal, event_type) VALUES (?, ?, ?)",
-          useRef(w.id), use(i), useRef(w.eventTypes[static_cast<std::size_t>(i)]);
+      type << "INSERT INTO webhook_event_types (subscription_id, ordinal, event_type) VALUES (?, ?, ?)", useRef(w.id),
+          use(i), useRef(w.eventTypes[static_cast<std::size_t>(i)]);
       type.execute();
     }
   }

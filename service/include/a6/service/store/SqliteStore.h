@@ -73,6 +73,7 @@ class SqliteStore final : public Store {
   bool retryOutbox(const std::string& id, const std::string& now) override;
   bool recordOutcome(const std::string& id, const std::string& outcome, const std::string& detailJson,
                      const std::string& now, const std::vector<OutboxMessage>& followUps) override;
+  std::map<std::pair<std::string, std::string>, std::int64_t> outboxCounts() override;
   std::vector<FindingRecord> findingsOf(const std::string& ref) override;
   std::optional<FindingRecord> findFinding(const std::string& messageId) override;
   std::optional<WebhookSubscription> findWebhook(const std::string& id) override;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -412,6 +413,8 @@ class Store {
   // it causes (written in the same transaction). False when no message has this id.
   virtual bool recordOutcome(const std::string& id, const std::string& outcome, const std::string& detailJson,
                              const std::string& now, const std::vector<OutboxMessage>& followUps) = 0;
+  // How many messages each destination kind ("unfccc", "email", "webhook") has in each status.
+  virtual std::map<std::pair<std::string, std::string>, std::int64_t> outboxCounts() = 0;
   virtual std::vector<FindingRecord> findingsOf(const std::string& ref) = 0;  // oldest first
   virtual std::optional<FindingRecord> findFinding(const std::string& messageId) = 0;
 
