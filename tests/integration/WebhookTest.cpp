@@ -176,15 +176,18 @@ class WebhookTest : public WorkflowFixture {
     return out;
   }
 
-  // A registry's signed delivery to the inbound hook.
+  // A registry's signed delivery to the inbound hook: the source in the path, or (plainPath) in
+  // the webhook-source header of POST /api/v1/hooks/registry.
   HttpResult registryPost(const std::string& source, const std::string& id, std::int64_t timestamp,
-                          const std::string& body, const std::string& secret) {
+                          const std::string& body, const std::string& secret, bool plainPath = false) {
     auto h = hooks::signedHeaders(secret, id, timestamp, body);
-    return client_->send("POST", "/api/v1/hooks/registry/" + source, body,
-                         {{"Content-Type", "application/json"},
-                          {hooks::kIdHeader, h.id},
-                          {hooks::kTimestampHeader, h.timestamp},
-                          {hooks::kSignatureHeader, h.signature}});
+    std::map<std::string, std::string> headers{{"Content-Type", "application/json"},
+                                               {hooks::kIdHeader, h.id},
+                                               {hooks::kTimestampHeader, h.timestamp},
+                                               {hooks::kSignatureHeader, h.signature}};
+    if (plainPath) headers["webhook-source"] = source;
+    return client_->send("POST", plainPath ? "/api/v1/hooks/registry" : "/api/v1/hooks/registry/" + source, body,
+                         headers);
   }
   static std::string transfer(const std::string& ref, const std::string& quantity = "1000") {
     return R"({"type": "first_transfer.recorded", "data": {"authorisation_ref": ")" + ref + R"(", "quantity": )" +
@@ -422,7 +425,8 @@ TEST_F(WebhookTest, RegistryHookRecordsAFirstTransferOnceAndRefusesReplaysStaleA
   std::string ref = authorise(id);
   const std::string body = transfer(ref);
 
-  HttpResult r = registryPost("national-registry", "evt_0001", nowSeconds(), body, registrySecret_);
+  // POST /api/v1/hooks/registry with the source in the webhook-source header.
+  HttpResult r = registryPost("national-registry", "evt_0001", nowSeconds(), body, registrySecret_, true);
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.json()->getValue<std::int64_t>("first_transferred_total"), 1000);
   auto a = as("rita", "GET", "/api/v1/authorisations/" + ref).json();
@@ -437,6 +441,8 @@ TEST_F(WebhookTest, RegistryHookRecordsAFirstTransferOnceAndRefusesReplaysStaleA
   EXPECT_EQ(again.status, 409) << again.body;
   EXPECT_NE(again.body.find("replayed"), std::string::npos) << again.body;
   EXPECT_EQ(store_->firstTransfers(ref).size(), 1u);
+  // The source named in the path or by the header: one source, one record of what it sent.
+  EXPECT_EQ(registryPost("national-registry", "evt_0001", nowSeconds(), body, registrySecret_, true).status, 409);
 
   HttpResult stale = registryPost("national-registry", "evt_0002", nowSeconds() - 301, body, registrySecret_);
   EXPECT_EQ(stale.status, 401) << stale.body;

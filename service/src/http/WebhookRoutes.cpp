@@ -240,8 +240,16 @@ bool saneWebhookId(const std::string& id) {
 }
 
 Response registryHook(Services& s, Exchange& ex) {
-  const std::string source = ex.params.at("source");
   const auto& secrets = s.config.webhooks.registrySecrets;
+  // The source is named by the path, or by a webhook-source header on the plain path, or is the
+  // one registry configured.
+  std::string source;
+  if (auto it = ex.params.find("source"); it != ex.params.end()) {
+    source = it->second;
+  } else {
+    source = ex.header("webhook-source");
+    if (source.empty() && secrets.size() == 1) source = secrets.begin()->first;
+  }
   auto secret = secrets.find(source);
   // One answer for an unknown source and a bad signature: nothing tells a prober which sources exist.
   const std::string refused = "the delivery is not signed by a configured registry source";
@@ -336,12 +344,9 @@ void registerWebhookRoutes(Router& router, Services& s) {
   router.add({"DELETE", "/api/v1/webhooks/{id}", true, 0, {}, [&s](Exchange& ex) { return deleteWebhook(s, ex); }});
   router.add(
       {"GET", "/api/v1/webhooks/{id}/deliveries", true, 0, [&s](Exchange& ex) { return deliveries(s, ex); }, {}});
-  router.add({"POST",
-              "/api/v1/hooks/registry/{source}",
-              false,
-              kRegistryHookBytes,
-              [&s](Exchange& ex) { return registryHook(s, ex); },
-              {}});
+  for (const char* path : {"/api/v1/hooks/registry", "/api/v1/hooks/registry/{source}"}) {
+    router.add({"POST", path, false, kRegistryHookBytes, [&s](Exchange& ex) { return registryHook(s, ex); }, {}});
+  }
 }
 
 }  // namespace a6::service
