@@ -759,9 +759,15 @@ export function word(kind, value) {
   return values[current][kind]?.[value] ?? values.en[kind]?.[value] ?? humanise(value);
 }
 
+// The locale dates and numbers are written in: English as the UNFCCC and the letters write it
+// (25 November 2026, 24-hour clock), not the United States' month-first form.
+function intlLocale() {
+  return current === 'en' ? 'en-GB' : current;
+}
+
 export function formatNumber(n) {
   if (n === null || n === undefined || n === '') return t('req.empty');
-  return new Intl.NumberFormat(current).format(Number(n));
+  return new Intl.NumberFormat(intlLocale()).format(Number(n));
 }
 
 // A calendar date (YYYY-MM-DD) as people of the language write it; no time zone shift.
@@ -770,18 +776,18 @@ export function formatDate(iso) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
   if (!m) return iso;
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return new Intl.DateTimeFormat(current, { dateStyle: 'long', timeZone: 'UTC' }).format(d);
+  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'long', timeZone: 'UTC' }).format(d);
 }
 
 export function formatDateTime(iso) {
   if (!iso) return t('req.empty');
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
 export function formatList(items) {
-  return new Intl.ListFormat(current, { style: 'long', type: 'conjunction' }).format(items);
+  return new Intl.ListFormat(intlLocale(), { style: 'long', type: 'conjunction' }).format(items);
 }
 
 document.documentElement.lang = current;
