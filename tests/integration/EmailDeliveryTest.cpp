@@ -113,6 +113,9 @@ TEST_F(EmailDeliveryTest, DecisionsReachApplicantAndReviewersWithTheLetterAttach
   EXPECT_NE(ada.front()->getValue<std::string>("subject").find(id), std::string::npos);
   Object::Ptr decision = ada.back();
   EXPECT_EQ(decision->getValue<std::string>("content_language"), language());
+  // The decision in words, not the workflow's event name.
+  EXPECT_NE(decision->getValue<std::string>("subject").find("approved"), std::string::npos)
+      << decision->getValue<std::string>("subject");
   EXPECT_EQ(decision->getValue<std::string>("from_address"), "carbon-markets@example.org");
   EXPECT_TRUE(decision->getArray("defects")->size() == 0);
   EXPECT_NE(decision->getValue<std::string>("text").find("https://a6.example.org/#/requests/" + id), std::string::npos);

@@ -5,6 +5,8 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 
+#include <map>
+
 #include "a6/core/Error.h"
 #include "a6/integrations/Delivery.h"
 #include "a6/integrations/email/Mail.h"
@@ -36,6 +38,41 @@ std::string text(const Object::Ptr& o, const std::string& path) {
 std::string causeName(const std::string& cause) {
   auto colon = cause.find(':');
   return colon == std::string::npos ? cause : cause.substr(colon + 1);
+}
+
+// A workflow id as words: "technical_review" -> "technical review".
+std::string readable(std::string id) {
+  for (char& c : id) {
+    if (c == '_' || c == '-') c = ' ';
+  }
+  return id;
+}
+
+// A decision as the email's language says it. The shipped definitions' decisions and the spine's
+// own are known; a country's own decision names are shown with spaces for underscores.
+std::string decisionLabel(const std::string& name, const std::string& lang) {
+  struct Words {
+    const char* en;
+    const char* fr;
+    const char* es;
+  };
+  static const std::map<std::string, Words> kWords = {
+      {"accept", {"accepted for review", "acceptée pour examen", "aceptada para examen"}},
+      {"approve", {"approved", "approuvée", "aprobada"}},
+      {"confirm", {"confirmed", "confirmée", "confirmada"}},
+      {"consent", {"consent given", "consentement donné", "consentimiento otorgado"}},
+      {"endorse", {"endorsed", "appuyée", "respaldada"}},
+      {"issue_no_objection", {"no objection", "non-objection", "no objeción"}},
+      {"object", {"objection raised", "objection formulée", "objeción formulada"}},
+      {"reject", {"rejected", "rejetée", "rechazada"}},
+      {"request_changes", {"changes requested", "modifications demandées", "cambios solicitados"}},
+      {"revoked", {"authorisation revoked", "autorisation révoquée", "autorización revocada"}},
+      {"withdrawn", {"withdrawn", "retirée", "retirada"}},
+      {"authorised", {"authorised", "autorisée", "autorizada"}},
+  };
+  auto it = kWords.find(name);
+  if (it == kWords.end()) return readable(name);
+  return lang == "fr" ? it->second.fr : lang == "es" ? it->second.es : it->second.en;
 }
 
 }  // namespace
@@ -145,7 +182,7 @@ std::optional<std::vector<OutboxMessage>> EmailComposer::messages(const std::str
   const std::string portal = config_.http.publicUrl.empty() ? std::string("/") : config_.http.publicUrl + "/";
   context["links"] = Value::Map{{"request", portal + "#/requests/" + r.id}, {"portal", portal}};
   if (!r.stage.empty()) {
-    Value::Map stage{{"name", r.stage}};
+    Value::Map stage{{"name", readable(r.stage)}};
     for (const auto& t : ctx.commit.timers) {
       if (t.stage == r.stage && t.kind == "breach") stage["due"] = templates::formatDate(t.dueAt, lang);
     }
@@ -157,8 +194,9 @@ std::optional<std::vector<OutboxMessage>> EmailComposer::messages(const std::str
     context["stage"] = stage;
   }
   if (ctx.cause.rfind("decision:", 0) == 0 || ctx.cause.rfind("spine:", 0) == 0) {
-    Value::Map decision{
-        {"name", causeName(ctx.cause)}, {"actor", ctx.actor}, {"date", templates::formatDate(ctx.now, lang)}};
+    Value::Map decision{{"name", decisionLabel(causeName(ctx.cause), lang)},
+                        {"actor", ctx.actor},
+                        {"date", templates::formatDate(ctx.now, lang)}};
     if (!ctx.reason.empty()) decision["comment"] = ctx.reason;
     context["decision"] = decision;
   }
