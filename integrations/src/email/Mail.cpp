@@ -424,27 +424,31 @@ struct Sender {
     fail("SMTP " + step + " refused: " + excerpt(reply), status >= 500);
   }
 
-  static bool offers(const std::string& ehloReply, const std::string& keyword) {
+  // The extensions an EHLO reply lists, one per line, upper-cased, without the "250-" prefix.
+  static std::vector<std::string> extensions(const std::string& ehloReply) {
+    std::vector<std::string> out;
     std::istringstream lines(ehloReply);
     std::string line;
     while (std::getline(lines, line)) {
       if (line.size() < 4) continue;
       std::string upper = line.substr(4);
       std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-      if (upper == keyword || upper.rfind(keyword + " ", 0) == 0) return true;
+      out.push_back(std::move(upper));
+    }
+    return out;
+  }
+
+  static bool offers(const std::string& ehloReply, const std::string& keyword) {
+    for (const std::string& e : extensions(ehloReply)) {
+      if (e == keyword || e.rfind(keyword + " ", 0) == 0) return true;
     }
     return false;
   }
 
   static bool offersAuth(const std::string& ehloReply, const std::string& mechanism) {
-    std::istringstream lines(ehloReply);
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.size() < 4) continue;
-      std::string upper = line.substr(4);
-      std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-      if (upper.rfind("AUTH ", 0) != 0 && upper.rfind("AUTH=", 0) != 0) continue;
-      std::istringstream words(upper.substr(5));
+    for (const std::string& e : extensions(ehloReply)) {
+      if (e.rfind("AUTH ", 0) != 0 && e.rfind("AUTH=", 0) != 0) continue;
+      std::istringstream words(e.substr(5));
       std::string word;
       while (words >> word) {
         if (word == mechanism) return true;

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "a6/core/Clock.h"
+#include "a6/service/http/RequestJson.h"
 
 namespace a6::service {
 namespace {
@@ -35,38 +36,6 @@ const char* levelName(Poco::Message::Priority p) {
   return "info";
 }
 
-void appendString(std::string& out, const std::string& s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 const std::string kFieldsParam = "a6.fields";
 
 }  // namespace
@@ -74,13 +43,13 @@ const std::string kFieldsParam = "a6.fields";
 void JsonLogFormatter::format(const Poco::Message& msg, std::string& text) {
   TimePoint t{std::chrono::milliseconds(msg.getTime().epochMicroseconds() / 1000)};
   text += "{\"ts\":";
-  appendString(text, formatTimestamp(t));
+  appendJsonString(text, formatTimestamp(t));
   text += ",\"level\":";
-  appendString(text, levelName(msg.getPriority()));
+  appendJsonString(text, levelName(msg.getPriority()));
   text += ",\"logger\":";
-  appendString(text, msg.getSource());
+  appendJsonString(text, msg.getSource());
   text += ",\"msg\":";
-  appendString(text, msg.getText());
+  appendJsonString(text, msg.getText());
   // Poco 1.11 cannot enumerate a message's parameters, so logEvent renders its fields into
   // one parameter that is appended here as it is.
   if (msg.has(kFieldsParam)) text += msg.get(kFieldsParam);
@@ -109,9 +78,9 @@ void logEvent(Poco::Logger& logger, Poco::Message::Priority priority, const std:
   std::string rendered;
   for (const auto& [k, v] : fields) {
     rendered += ",";
-    appendString(rendered, k);
+    appendJsonString(rendered, k);
     rendered += ":";
-    appendString(rendered, v);
+    appendJsonString(rendered, v);
   }
   msg.set(kFieldsParam, rendered);
   logger.log(msg);

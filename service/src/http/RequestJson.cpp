@@ -251,46 +251,6 @@ Object::Ptr mergeObject(const Object* target, const Object& patch) {
   throw a6::Error(a6::ErrorCode::Internal, "canonicalJson: " + what + " has no JSON form");
 }
 
-void writeString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0x0F];
-        } else {
-          out += ch;  // bytes of UTF-8 sequences pass unchanged
-        }
-    }
-  }
-  out += '"';
-}
-
 void writeDouble(std::string& out, double d) {
   if (!std::isfinite(d)) noJsonForm("a NaN or infinite number");
   if (d == 0) {  // -0 and 0 are the same JSON number; hash them the same
@@ -323,7 +283,7 @@ void writeValue(std::string& out, const Var& value) {
   } else if (value.type() == typeid(bool)) {
     out += value.extract<bool>() ? "true" : "false";
   } else if (const std::string* s = asString(value)) {
-    writeString(out, *s);
+    appendJsonString(out, *s);
   } else if (const Object* o = asObject(value)) {
     // std::string's ordering compares bytes as unsigned char: byte order, whatever the locale.
     std::vector<const std::pair<const std::string, Var>*> members;
@@ -333,7 +293,7 @@ void writeValue(std::string& out, const Var& value) {
     out += '{';
     for (std::size_t i = 0; i < members.size(); ++i) {
       if (i > 0) out += ',';
-      writeString(out, members[i]->first);
+      appendJsonString(out, members[i]->first);
       out += ':';
       writeValue(out, members[i]->second);
     }
@@ -514,6 +474,46 @@ std::map<std::string, Poco::Dynamic::Var> flattenObject(const Poco::JSON::Object
   std::map<std::string, Poco::Dynamic::Var> out;
   flattenInto(object, "", out);
   return out;
+}
+
+void appendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0x0F];
+        } else {
+          out += ch;  // bytes of UTF-8 sequences pass unchanged
+        }
+    }
+  }
+  out += '"';
 }
 
 }  // namespace a6::service

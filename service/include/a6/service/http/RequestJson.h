@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Poco/Dynamic/Var.h>
@@ -40,6 +41,9 @@ Poco::JSON::Object::Ptr applyMergePatch(const Poco::JSON::Object& target, const 
 // Ptrs, Poco::Dynamic::Array); throws a6::Error (Internal) for a NaN, an infinity or any
 // other type, which have no JSON form.
 std::string canonicalJson(const Poco::Dynamic::Var& value);
+// Appends `text` as a JSON string (quotes, escapes, UTF-8 bytes as they are), as canonicalJson
+// writes strings; for writers of JSON by hand (the log formatter).
+void appendJsonString(std::string& out, std::string_view text);
 
 // Parses JSON text that a6auth wrote itself (stored fields, event payloads) as an object.
 Poco::JSON::Object::Ptr parseStoredObject(const std::string& text);
